@@ -1,0 +1,53 @@
+import {
+  createParamDecorator,
+  Injectable,
+  UnauthorizedException,
+  type CanActivate,
+  type ExecutionContext,
+} from '@nestjs/common';
+import type { IncomingMessage } from 'node:http';
+import { extractToken } from './token-extractor.js';
+import { InvalidTokenError, TokenVerifier, type Principal } from './token-verifier.js';
+
+const PRINCIPAL = Symbol('principal');
+type AuthedRequest = IncomingMessage & { [PRINCIPAL]?: Principal };
+
+/** Resolves the caller from its token before any handler runs, so a refusal is a plain 401. */
+@Injectable()
+export class JwtAuthGuard implements CanActivate {
+  constructor(private readonly verifier: TokenVerifier) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const req = context.switchToHttp().getRequest<AuthedRequest>();
+    req[PRINCIPAL] = await authenticate(this.verifier, req);
+    return true;
+  }
+}
+
+/** Shared with the WebSocket upgrade, which runs outside Nest's guards. */
+export async function authenticate(
+  verifier: TokenVerifier,
+  req: IncomingMessage,
+): Promise<Principal> {
+  const token = extractToken(req);
+  if (!token)
+    throw new UnauthorizedException({ error: 'unauthorized', message: 'missing access token' });
+  try {
+    return await verifier.verify(token);
+  } catch (err) {
+    if (err instanceof InvalidTokenError) {
+      throw new UnauthorizedException({ error: 'unauthorized', message: err.reason });
+    }
+    throw err;
+  }
+}
+
+export function principalOf(req: IncomingMessage): Principal {
+  const p = (req as AuthedRequest)[PRINCIPAL];
+  if (!p) throw new Error('principalOf() used on a route without JwtAuthGuard');
+  return p;
+}
+
+export const CurrentPrincipal = createParamDecorator((_: unknown, ctx: ExecutionContext) =>
+  principalOf(ctx.switchToHttp().getRequest()),
+);

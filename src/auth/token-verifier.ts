@@ -1,0 +1,88 @@
+import { createRemoteJWKSet, errors, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose';
+import { USER_ID_PATTERN } from '../notifications/notification.codec.js';
+
+export const PUBLISH_SCOPE = 'notifications:publish';
+
+export interface Principal {
+  readonly userId: string;
+  readonly scopes: ReadonlySet<string>;
+  /** Milliseconds since the epoch. */
+  readonly expiresAt: number;
+}
+
+export interface TokenSettings {
+  readonly secret?: string;
+  readonly jwksUrl?: string;
+  readonly issuer?: string;
+  readonly audience?: string;
+}
+
+export class InvalidTokenError extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+    this.name = 'InvalidTokenError';
+  }
+}
+
+/** Upper bound on a token's length: every input size is bounded, headers and query included. */
+export const MAX_TOKEN_LENGTH = 8192;
+
+/** Verifies access tokens with jose: HS256 with a shared secret, or RS256/ES256 from a JWKS. */
+export class TokenVerifier {
+  private readonly key: Uint8Array | JWTVerifyGetKey;
+  private readonly algorithms: string[];
+
+  constructor(private readonly settings: TokenSettings) {
+    if (settings.jwksUrl) {
+      this.key = createRemoteJWKSet(new URL(settings.jwksUrl));
+      this.algorithms = ['RS256', 'ES256'];
+    } else if (settings.secret) {
+      this.key = new TextEncoder().encode(settings.secret);
+      this.algorithms = ['HS256'];
+    } else {
+      throw new Error('TokenVerifier needs a secret or a JWKS URL');
+    }
+  }
+
+  async verify(token: string): Promise<Principal> {
+    if (token.length > MAX_TOKEN_LENGTH) throw new InvalidTokenError('token too long');
+    let payload;
+    try {
+      ({ payload } = await jwtVerify(token, this.key as Uint8Array, {
+        algorithms: this.algorithms,
+        issuer: this.settings.issuer,
+        audience: this.settings.audience,
+        requiredClaims: ['exp', 'sub'],
+      }));
+    } catch (err) {
+      if (err instanceof errors.JWTExpired) throw new InvalidTokenError('token expired');
+      if (err instanceof errors.JOSEError)
+        throw new InvalidTokenError(`invalid token (${err.code})`);
+      throw err;
+    }
+    const sub = payload.sub!;
+    if (!USER_ID_PATTERN.test(sub))
+      throw new InvalidTokenError('token subject is not a valid user id');
+    const scope = typeof payload.scope === 'string' ? payload.scope : '';
+    return {
+      userId: sub,
+      scopes: new Set(scope.split(' ').filter(Boolean)),
+      expiresAt: payload.exp! * 1000,
+    };
+  }
+}
+
+/** Mints HS256 tokens: the dev profile's printed tokens and the tests use it. */
+export async function signToken(
+  secret: string,
+  claims: { sub: string; scope?: string; ttlSeconds?: number; issuer?: string; audience?: string },
+): Promise<string> {
+  let jwt = new SignJWT(claims.scope ? { scope: claims.scope } : {})
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(claims.sub)
+    .setIssuedAt()
+    .setExpirationTime(Math.floor(Date.now() / 1000) + (claims.ttlSeconds ?? 3600));
+  if (claims.issuer) jwt = jwt.setIssuer(claims.issuer);
+  if (claims.audience) jwt = jwt.setAudience(claims.audience);
+  return jwt.sign(new TextEncoder().encode(secret));
+}

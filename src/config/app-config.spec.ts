@@ -1,0 +1,48 @@
+import { describe, expect, it } from '@jest/globals';
+import { CONFIG_KEYS, ConfigError, loadConfig } from './app-config.js';
+
+describe('loadConfig', () => {
+  it('gives the documented defaults with an empty environment', () => {
+    const c = loadConfig({});
+    expect(c.PORT).toBe(3000);
+    expect(c.SSE_HEARTBEAT_MS).toBe(15_000);
+    expect(c.MAX_CONNECTIONS_PER_USER).toBe(8);
+    expect(c.MAX_CONNECTIONS).toBe(10_000);
+    expect(c.PAYLOAD_MAX_BYTES).toBe(65_536);
+    expect(c.devAuth).toBe(true);
+    expect(c.production).toBe(false);
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it('names the variable, the value and the expected form', () => {
+    expect(() => loadConfig({ PORT: 'abc' })).toThrow(ConfigError);
+    try {
+      loadConfig({ PORT: 'abc', SSE_HEARTBEAT_MS: '5' });
+    } catch (e) {
+      const msg = (e as Error).message;
+      expect(msg).toContain('PORT="abc"');
+      expect(msg).toContain('SSE_HEARTBEAT_MS="5"');
+      expect(msg).toMatch(/100/);
+    }
+  });
+
+  it('refuses production without real auth settings', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET or JWT_JWKS_URL/);
+    const c = loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) });
+    expect(c.devAuth).toBe(false);
+  });
+
+  it('never echoes a secret in its error', () => {
+    expect(() => loadConfig({ JWT_SECRET: 'short-secret' })).toThrow(/JWT_SECRET="<redacted>"/);
+    expect(() => loadConfig({ JWT_SECRET: 'short-secret' })).not.toThrow(/short-secret/);
+  });
+
+  it('parses booleans strictly', () => {
+    expect(loadConfig({ HTTP_PUBLISH_ENABLED: 'false' }).HTTP_PUBLISH_ENABLED).toBe(false);
+    expect(() => loadConfig({ HTTP_PUBLISH_ENABLED: 'nope' })).toThrow(/HTTP_PUBLISH_ENABLED/);
+  });
+
+  it('lists every key it knows', () => {
+    expect(CONFIG_KEYS).toContain('JWT_AUDIENCE');
+  });
+});

@@ -1,0 +1,178 @@
+import { formatEventId, newEpoch, type Cursor } from '../cursor/event-id.js';
+import type { Clock } from '../common/clock.js';
+import { StoredNotification, type NotificationInput } from '../notifications/notification.js';
+import type { AppendResult, HistoryStore, ReadOptions, ReadResult } from './history-store.js';
+import type { MemoryFeed } from './memory-feed.js';
+
+export interface HistoryLimits {
+  readonly maxPerUser: number;
+  readonly ttlSeconds: number;
+  readonly maxUsers: number;
+  readonly dedupeTtlSeconds: number;
+  readonly dedupeMaxKeys: number;
+}
+
+/** One user's (or the broadcast) retained notifications, oldest first. */
+interface Stream {
+  items: StoredNotification[];
+  /** Highest seq dropped by retention: a cursor below it has missed something. */
+  floor: number;
+}
+
+const BROADCAST = '\u0000broadcast';
+
+/**
+ * In-memory history for a single replica. Bounded three ways: notifications per user (count and
+ * age) and the number of users, so memory stays flat however many users publishers name.
+ */
+export class MemoryHistoryStore implements HistoryStore {
+  readonly epoch: string;
+  private seq = 0;
+  private retained = 0;
+  private readonly streams = new Map<string, Stream>();
+  /** Highest seq of any stream evicted whole: unknown users with an older cursor get a reset. */
+  private evictedFloor = 0;
+  /** Producer id → notification; Map order is insertion order, which is expiry order. */
+  private readonly dedupe = new Map<string, { n: StoredNotification; expiresAt: number }>();
+
+  constructor(
+    private readonly limits: HistoryLimits,
+    private readonly feed: MemoryFeed,
+    private readonly clock: Clock,
+    epoch: string = newEpoch(),
+  ) {
+    this.epoch = epoch;
+  }
+
+  async append(batch: readonly NotificationInput[]): Promise<AppendResult[]> {
+    const now = this.clock.now();
+    this.expireDedupe(now);
+    const results: AppendResult[] = [];
+    for (const input of batch) {
+      const seen = input.dedupeKey !== undefined ? this.dedupe.get(input.dedupeKey) : undefined;
+      if (seen) {
+        results.push({ notification: seen.n, duplicate: true });
+        continue;
+      }
+      const seq = ++this.seq;
+      const ttl = input.ttlSeconds ?? 0;
+      const n = new StoredNotification(
+        seq,
+        formatEventId(this.epoch, seq),
+        input.userIds,
+        input.channel,
+        input.type,
+        input.payloadJson,
+        now,
+        ttl ? now + ttl * 1000 : 0,
+      );
+      if (input.dedupeKey !== undefined) {
+        this.dedupe.set(input.dedupeKey, {
+          n,
+          expiresAt: now + this.limits.dedupeTtlSeconds * 1000,
+        });
+        if (this.dedupe.size > this.limits.dedupeMaxKeys) {
+          this.dedupe.delete(this.dedupe.keys().next().value!);
+        }
+      }
+      for (const key of n.userIds ?? [BROADCAST]) this.retain(key, n, now);
+      results.push({ notification: n, duplicate: false });
+      this.feed.publish(n);
+    }
+    return results;
+  }
+
+  async read(userId: string, after: Cursor, options: ReadOptions): Promise<ReadResult> {
+    const now = this.clock.now();
+    const own = this.streams.get(userId);
+    const all = this.streams.get(BROADCAST);
+    if (own) this.trim(own, now);
+    if (all) this.trim(all, now);
+    const ownFloor = own ? own.floor : this.evictedFloor;
+    const allFloor = all ? all.floor : this.evictedFloor;
+    if (
+      after.epoch !== this.epoch ||
+      after.seq > this.seq ||
+      after.seq < Math.max(ownFloor, allFloor)
+    ) {
+      return { kind: 'reset', head: formatEventId(this.epoch, this.seq) };
+    }
+    const wanted = (n: StoredNotification) =>
+      n.seq > after.seq &&
+      (n.expiresAt === 0 || n.expiresAt > now) &&
+      (options.channels === null || options.channels.has(n.channel));
+    const merged = mergeBySeq(own?.items.filter(wanted) ?? [], all?.items.filter(wanted) ?? []);
+    return {
+      kind: 'events',
+      events: merged.slice(0, options.limit),
+      hasMore: merged.length > options.limit,
+    };
+  }
+
+  async head(): Promise<string> {
+    return formatEventId(this.epoch, this.seq);
+  }
+
+  size(): number {
+    return this.retained;
+  }
+
+  async close(): Promise<void> {
+    this.feed.complete();
+  }
+
+  private retain(key: string, n: StoredNotification, now: number): void {
+    let stream = this.streams.get(key);
+    if (stream) {
+      // Re-insert so Map order is least-recently-written first, the eviction order.
+      this.streams.delete(key);
+    } else {
+      stream = { items: [], floor: this.evictedFloor };
+      if (this.streams.size >= this.limits.maxUsers) this.evictOldestUser();
+    }
+    this.streams.set(key, stream);
+    stream.items.push(n);
+    this.retained++;
+    this.trim(stream, now);
+  }
+
+  private trim(stream: Stream, now: number): void {
+    const oldest = now - this.limits.ttlSeconds * 1000;
+    let drop = Math.max(0, stream.items.length - this.limits.maxPerUser);
+    while (drop < stream.items.length && stream.items[drop].createdAt < oldest) drop++;
+    if (drop === 0) return;
+    stream.floor = stream.items[drop - 1].seq;
+    stream.items.splice(0, drop);
+    this.retained -= drop;
+  }
+
+  private evictOldestUser(): void {
+    for (const [key, stream] of this.streams) {
+      if (key === BROADCAST) continue;
+      const last = stream.items.at(-1);
+      this.evictedFloor = Math.max(this.evictedFloor, last?.seq ?? stream.floor);
+      this.retained -= stream.items.length;
+      this.streams.delete(key);
+      return;
+    }
+  }
+
+  private expireDedupe(now: number): void {
+    for (const [key, entry] of this.dedupe) {
+      if (entry.expiresAt > now) return;
+      this.dedupe.delete(key);
+    }
+  }
+}
+
+function mergeBySeq(a: StoredNotification[], b: StoredNotification[]): StoredNotification[] {
+  if (b.length === 0) return a;
+  if (a.length === 0) return b;
+  const out: StoredNotification[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) out.push(a[i].seq < b[j].seq ? a[i++] : b[j++]);
+  while (i < a.length) out.push(a[i++]);
+  while (j < b.length) out.push(b[j++]);
+  return out;
+}

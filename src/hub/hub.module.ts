@@ -1,0 +1,100 @@
+import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import type { AppConfig } from '../config/app-config.js';
+import {
+  APP_CONFIG,
+  CLOCK,
+  CONNECTION_LIMITER,
+  HISTORY_STORE,
+  NOTIFICATION_FEED,
+} from '../app.tokens.js';
+import { systemClock, type Clock } from '../common/clock.js';
+import { LocalConnectionLimiter } from '../connections/connection-limiter.js';
+import type { HistoryStore } from '../history/history-store.js';
+import { MemoryFeed } from '../history/memory-feed.js';
+import { MemoryHistoryStore } from '../history/memory-history.store.js';
+import { NotificationIngest } from '../ingest/notification-ingest.js';
+import { NotificationCodec } from '../notifications/notification.codec.js';
+import { NotificationHub } from './notification-hub.js';
+import { NotificationStreams } from './notification-streams.js';
+
+/** Wires the plain-TypeScript core (store, feed, hub, streams, limiter, ingest) into Nest. */
+@Global()
+@Module({
+  providers: [
+    { provide: CLOCK, useValue: systemClock },
+    { provide: NOTIFICATION_FEED, useFactory: () => new MemoryFeed() },
+    {
+      provide: HISTORY_STORE,
+      inject: [APP_CONFIG, NOTIFICATION_FEED, CLOCK],
+      useFactory: (c: AppConfig, feed: MemoryFeed, clock: Clock) =>
+        new MemoryHistoryStore(
+          {
+            maxPerUser: c.HISTORY_MAX_PER_USER,
+            ttlSeconds: c.HISTORY_TTL_SECONDS,
+            maxUsers: c.HISTORY_MAX_USERS,
+            dedupeTtlSeconds: c.DEDUPE_TTL_SECONDS,
+            dedupeMaxKeys: c.DEDUPE_MAX_KEYS,
+          },
+          feed,
+          clock,
+        ),
+    },
+    {
+      provide: NotificationHub,
+      inject: [NOTIFICATION_FEED],
+      useFactory: (feed: MemoryFeed) => new NotificationHub(feed),
+    },
+    {
+      provide: NotificationStreams,
+      inject: [NotificationHub, HISTORY_STORE, CLOCK],
+      useFactory: (hub: NotificationHub, store: HistoryStore, clock: Clock) =>
+        new NotificationStreams(hub, store, clock),
+    },
+    {
+      provide: CONNECTION_LIMITER,
+      inject: [APP_CONFIG],
+      useFactory: (c: AppConfig) =>
+        new LocalConnectionLimiter({
+          perUser: c.MAX_CONNECTIONS_PER_USER,
+          perProcess: c.MAX_CONNECTIONS,
+        }),
+    },
+    {
+      provide: NotificationCodec,
+      inject: [APP_CONFIG],
+      useFactory: (c: AppConfig) =>
+        new NotificationCodec({
+          payloadMaxBytes: c.PAYLOAD_MAX_BYTES,
+          maxRecipients: c.MAX_RECIPIENTS,
+        }),
+    },
+    {
+      provide: NotificationIngest,
+      inject: [NotificationCodec, HISTORY_STORE],
+      useFactory: (codec: NotificationCodec, store: HistoryStore) =>
+        new NotificationIngest(codec, store),
+    },
+  ],
+  exports: [
+    CLOCK,
+    NOTIFICATION_FEED,
+    HISTORY_STORE,
+    NotificationHub,
+    NotificationStreams,
+    CONNECTION_LIMITER,
+    NotificationCodec,
+    NotificationIngest,
+  ],
+})
+export class HubModule implements OnApplicationShutdown {
+  constructor(
+    private readonly hub: NotificationHub,
+    @Inject(HISTORY_STORE) private readonly store: HistoryStore,
+  ) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    // Ending the hub completes every stream, which ends each response and releases its slot.
+    this.hub.close();
+    await this.store.close();
+  }
+}
