@@ -4,6 +4,7 @@ import { AuthModule } from './auth/auth.module.js';
 import type { AppConfig } from './config/app-config.js';
 import { SseModule } from './delivery/sse/sse.module.js';
 import { HubModule } from './hub/hub.module.js';
+import { KafkaIngestModule } from './ingest/kafka/kafka-ingest.module.js';
 import { PublishModule } from './publish/publish.module.js';
 
 @Module({})
@@ -20,6 +21,7 @@ export class AppModule {
         HubModule,
         SseModule,
         ...(config.HTTP_PUBLISH_ENABLED ? [PublishModule] : []),
+        ...(config.KAFKA_BROKERS ? [KafkaIngestModule] : []),
       ],
     };
   }
