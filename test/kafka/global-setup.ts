@@ -20,6 +20,7 @@ export default async function globalSetup(): Promise<void> {
   } catch (err) {
     throw new Error(
       `The Kafka tests need a broker and could not start one: ${(err as Error).message}`,
+      { cause: err },
     );
   }
   (globalThis as { __kafkaBroker?: KafkaBroker }).__kafkaBroker = started;
