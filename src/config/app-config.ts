@@ -83,8 +83,8 @@ export const configSchema = z.object({
   KAFKA_MESSAGE_MAX_BYTES: int(1024, 16 * 1024 * 1024).default(256 * 1024),
   KAFKA_SSL: bool.default(false),
   KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
-  KAFKA_SASL_USERNAME: optionalString,
-  KAFKA_SASL_PASSWORD: optionalString,
+  KAFKA_SASL_USERNAME: optionalString.pipe(z.string().max(1024).optional()),
+  KAFKA_SASL_PASSWORD: optionalString.pipe(z.string().max(1024).optional()),
   /** Backoff for consumer restarts and downstream retries: doubles from the first to the cap. */
   KAFKA_RETRY_INITIAL_MS: int(10, 60_000).default(300),
   KAFKA_RETRY_MAX_MS: int(100, 600_000).default(30_000),
