@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_CONFIG } from './app.tokens.js';
 import { AuthModule } from './auth/auth.module.js';
 import type { AppConfig } from './config/app-config.js';
+import { LongPollModule } from './delivery/longpoll/long-poll.module.js';
 import { SseModule } from './delivery/sse/sse.module.js';
 import { HubModule } from './hub/hub.module.js';
 import { PublishModule } from './publish/publish.module.js';
@@ -19,6 +20,7 @@ export class AppModule {
         AuthModule,
         HubModule,
         SseModule,
+        LongPollModule,
         ...(config.HTTP_PUBLISH_ENABLED ? [PublishModule] : []),
       ],
     };
