@@ -4,6 +4,7 @@ import { AuthModule } from './auth/auth.module.js';
 import type { AppConfig } from './config/app-config.js';
 import { SseModule } from './delivery/sse/sse.module.js';
 import { HubModule } from './hub/hub.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 import { PublishModule } from './publish/publish.module.js';
 
 @Module({})
@@ -18,6 +19,7 @@ export class AppModule {
       imports: [
         AuthModule,
         HubModule,
+        MetricsModule,
         SseModule,
         ...(config.HTTP_PUBLISH_ENABLED ? [PublishModule] : []),
       ],

@@ -12,6 +12,7 @@ import { PublishScopeGuard } from '../auth/publish-scope.guard.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../app.tokens.js';
 import { NotificationIngest } from '../ingest/notification-ingest.js';
+import { Metrics } from '../metrics/metrics.service.js';
 
 export interface PublishResponse {
   results: { id: string; duplicate: boolean }[];
@@ -24,6 +25,7 @@ export class PublishController {
   constructor(
     private readonly ingest: NotificationIngest,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly metrics: Metrics,
   ) {}
 
   /** One notification (an object) or a batch (an array), stored all or nothing. */
@@ -52,6 +54,7 @@ export class PublishController {
       });
     }
     const results = await this.ingest.accept(decoded.inputs);
+    this.metrics.ingested('http', results.length);
     return {
       results: results.map((r) => ({ id: r.notification.id, duplicate: r.duplicate })),
     };

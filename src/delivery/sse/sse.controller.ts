@@ -15,6 +15,7 @@ import type { AppConfig } from '../../config/app-config.js';
 import { APP_CONFIG } from '../../app.tokens.js';
 import { CountsAsConnection } from '../../connections/connection-cap.guard.js';
 import { NotificationStreams, type StreamItem } from '../../hub/notification-streams.js';
+import { Metrics } from '../../metrics/metrics.service.js';
 import { parseChannels, parseCursor } from '../stream-query.js';
 import { HeartbeatInterceptor } from './heartbeat.interceptor.js';
 
@@ -24,6 +25,7 @@ export class SseController {
   constructor(
     private readonly streams: NotificationStreams,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly metrics: Metrics,
   ) {}
 
   /**
@@ -43,9 +45,13 @@ export class SseController {
       ? parseCursor(lastEventIdHeader, 'Last-Event-ID')
       : parseCursor(lastEventIdQuery, 'lastEventId');
     const retry = this.config.SSE_RETRY_MS;
-    return this.streams
-      .open(principal.userId, { after, channels: parseChannels(channels) })
-      .pipe(map((item, i) => toSse(item, i === 0 ? retry : undefined)));
+    return this.streams.open(principal.userId, { after, channels: parseChannels(channels) }).pipe(
+      map((item, i) => {
+        if (item.kind === 'notification')
+          this.metrics.delivered('sse', item.notification.createdAt);
+        return toSse(item, i === 0 ? retry : undefined);
+      }),
+    );
   }
 }
 
