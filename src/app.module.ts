@@ -3,6 +3,7 @@ import { APP_CONFIG } from './app.tokens.js';
 import { AuthModule } from './auth/auth.module.js';
 import type { AppConfig } from './config/app-config.js';
 import { SseModule } from './delivery/sse/sse.module.js';
+import { HealthModule } from './health/health.module.js';
 import { HubModule } from './hub/hub.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { PublishModule } from './publish/publish.module.js';
@@ -20,6 +21,7 @@ export class AppModule {
         AuthModule,
         HubModule,
         MetricsModule,
+        HealthModule,
         SseModule,
         ...(config.HTTP_PUBLISH_ENABLED ? [PublishModule] : []),
       ],
