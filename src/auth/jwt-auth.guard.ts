@@ -62,6 +62,11 @@ export function principalOf(req: IncomingMessage): Principal {
   return p;
 }
 
+/** The caller, when the request has been authenticated (logging uses it on any route). */
+export function findPrincipal(req: IncomingMessage): Principal | undefined {
+  return (req as AuthedRequest)[PRINCIPAL];
+}
+
 export const CurrentPrincipal = createParamDecorator((_: unknown, ctx: ExecutionContext) =>
   principalOf(ctx.switchToHttp().getRequest()),
 );
