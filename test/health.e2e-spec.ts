@@ -78,7 +78,8 @@ describe('health', () => {
       status: 200,
       body: { status: 'ok', info: { eventLoop: { status: 'up', limitMs: 150 } } },
     });
-    blockEventLoop(400);
+    // Longer than the sampling interval plus the limit, so some tick is late by more than the limit.
+    blockEventLoop(600);
     const live = await get(`${gw.url}/health/live`);
     expect(live.status).toBe(503);
     expect(live.body).toMatchObject({ error: { eventLoop: { status: 'down', limitMs: 150 } } });

@@ -12,7 +12,7 @@ export class LoopDelayMonitor {
   private timer?: ReturnType<typeof setInterval>;
 
   constructor(
-    private readonly intervalMs = 500,
+    private readonly intervalMs = 100,
     windowMs = 10_000,
     private readonly now: () => number = () => performance.now(),
   ) {
