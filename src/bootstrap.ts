@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import type { LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { apiDocsEnabled, setupApiDocs } from './api-docs/api-docs.js';
 import { AppModule } from './app.module.js';
 import type { AppConfig } from './config/app-config.js';
 import { JsonExceptionFilter } from './common/http-exception.filter.js';
@@ -27,5 +28,6 @@ export async function createApp(
   app.useGlobalFilters(new JsonExceptionFilter());
   app.disable('x-powered-by');
   app.enableShutdownHooks();
+  if (apiDocsEnabled(config)) setupApiDocs(app);
   return app;
 }

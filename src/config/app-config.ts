@@ -47,6 +47,8 @@ export const configSchema = z.object({
 
   /** /health/live fails when the event loop stalled longer than this within the last 10 s. */
   HEALTH_MAX_LOOP_DELAY_MS: int(50, 600_000).default(5000),
+  /** OpenAPI at /docs; unset means on outside production, off in production. */
+  API_DOCS_ENABLED: bool.optional(),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;
