@@ -4,7 +4,9 @@ import { AuthModule } from './auth/auth.module.js';
 import type { AppConfig } from './config/app-config.js';
 import { LongPollModule } from './delivery/longpoll/long-poll.module.js';
 import { SseModule } from './delivery/sse/sse.module.js';
+import { HealthModule } from './health/health.module.js';
 import { HubModule } from './hub/hub.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 import { PublishModule } from './publish/publish.module.js';
 
 @Module({})
@@ -19,6 +21,8 @@ export class AppModule {
       imports: [
         AuthModule,
         HubModule,
+        MetricsModule,
+        HealthModule,
         SseModule,
         LongPollModule,
         ...(config.HTTP_PUBLISH_ENABLED ? [PublishModule] : []),
