@@ -7,7 +7,10 @@ const ci = readFileSync(new URL('../.ci/run', import.meta.url), 'utf8');
 
 describe('README', () => {
   const rows = new Map(
-    [...readme.matchAll(/^\| `([A-Z0-9_]+)` \| ([^|]+) \|/gm)].map((m) => [m[1], m[2].trim()]),
+    [...readme.matchAll(/^\|\s*`([A-Z0-9_]+)`\s*\|\s*([^|]+?)\s*\|/gm)].map((m) => [
+      m[1],
+      m[2].trim(),
+    ]),
   );
 
   it('documents every configuration variable in its table, and no unknown one', () => {
