@@ -11,6 +11,7 @@ const common = {
 };
 
 export default {
+  testTimeout: 60_000,
   projects: [
     { ...common, displayName: 'unit', roots: ['<rootDir>/src'], testMatch: ['**/*.spec.ts'] },
     {
@@ -19,7 +20,6 @@ export default {
       roots: ['<rootDir>/test'],
       testMatch: ['**/*.e2e-spec.ts'],
       testPathIgnorePatterns: ['/test/kafka/'],
-      testTimeout: 60_000,
     },
     // Its own project so that only runs including a Kafka test start the shared broker.
     {

@@ -38,9 +38,14 @@ describe('Kafka ingest', () => {
     await gw?.close();
   });
 
-  it('is running once the gateway has started', () => {
+  it('is running and ready once the gateway has started', async () => {
     expect(source.state).toBe('running');
     expect(source.stats.rebalances).toBeGreaterThanOrEqual(1);
+    const res = await fetch(`${gw.url}/health/ready`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({
+      info: { kafka: { status: 'up', detail: '2 partitions assigned' } },
+    });
   });
 
   it('delivers a produced notification to the user’s SSE stream with its id', async () => {
@@ -132,6 +137,8 @@ describe('Kafka ingest', () => {
     expect(source.stats.deadLettered.not_json - before.not_json).toBe(2);
     expect(source.stats.deadLettered.invalid - before.invalid).toBe(2);
     expect(source.stats.deadLettered.too_large - before.too_large).toBe(1);
+    const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+    expect(metrics).toContain(`gateway_kafka_messages_dead_lettered_total{topic="${topic}"} 5`);
     sse.close();
   });
 
@@ -155,6 +162,13 @@ describe('Kafka ingest', () => {
       expect(source.stats.retries - retries).toBe(3);
       expect(source.stats.pausedPartitions).toBe(0);
       expect(source.state).toBe('running');
+      const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+      expect(metrics).toContain(
+        `gateway_kafka_messages_consumed_total{topic="${topic}"} ${source.stats.consumed}`,
+      );
+      expect(metrics).toContain(
+        `gateway_notifications_ingested_total{source="kafka"} ${source.stats.accepted}`,
+      );
       sse.close();
     } finally {
       ingest.accept = accept;

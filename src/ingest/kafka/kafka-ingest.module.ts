@@ -6,9 +6,15 @@ import {
 } from '@nestjs/common';
 import { APP_CONFIG } from '../../app.tokens.js';
 import type { AppConfig } from '../../config/app-config.js';
+import { ReadinessChecks } from '../../health/readiness-checks.js';
+import { Metrics } from '../../metrics/metrics.service.js';
 import { NotificationCodec } from '../../notifications/notification.codec.js';
 import { NotificationIngest } from '../notification-ingest.js';
-import { KafkaNotificationSource, type KafkaSourceOptions } from './kafka-notification.source.js';
+import {
+  KafkaNotificationSource,
+  type KafkaSourceObserver,
+  type KafkaSourceOptions,
+} from './kafka-notification.source.js';
 
 export function kafkaSourceOptions(c: AppConfig): KafkaSourceOptions {
   return {
@@ -33,26 +39,65 @@ export function kafkaSourceOptions(c: AppConfig): KafkaSourceOptions {
   };
 }
 
+function metricsObserver(m: Metrics): KafkaSourceObserver {
+  return {
+    consumed: (topic, count) => m.kafkaConsumed(topic, count),
+    deadLettered: (topic, count) => m.kafkaDeadLettered(topic, count),
+    accepted: (count) => m.ingested('kafka', count),
+    rebalanced: () => m.kafkaRebalanced(),
+    lag: (topic, partition, lag) => m.kafkaLag(topic, partition, lag),
+  };
+}
+
 /** Imported only when KAFKA_BROKERS is set. The consumer stops before the store closes. */
 @Module({
   providers: [
     {
       provide: KafkaNotificationSource,
-      inject: [APP_CONFIG, NotificationIngest, NotificationCodec],
-      useFactory: (c: AppConfig, ingest: NotificationIngest, codec: NotificationCodec) =>
-        new KafkaNotificationSource(kafkaSourceOptions(c), ingest, codec, new Logger('Kafka')),
+      inject: [APP_CONFIG, NotificationIngest, NotificationCodec, Metrics],
+      useFactory: (
+        c: AppConfig,
+        ingest: NotificationIngest,
+        codec: NotificationCodec,
+        m: Metrics,
+      ) =>
+        new KafkaNotificationSource(
+          kafkaSourceOptions(c),
+          ingest,
+          codec,
+          new Logger('Kafka'),
+          metricsObserver(m),
+        ),
     },
   ],
   exports: [KafkaNotificationSource],
 })
 export class KafkaIngestModule implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  constructor(private readonly source: KafkaNotificationSource) {}
+  private unregister?: () => void;
+
+  constructor(
+    private readonly source: KafkaNotificationSource,
+    private readonly readiness: ReadinessChecks,
+  ) {}
 
   onApplicationBootstrap(): Promise<void> {
-    return this.source.start();
+    const { source } = this;
+    // Ready only while consuming: a crashed or restarting consumer takes the replica out.
+    this.unregister = this.readiness.register({
+      name: 'kafka',
+      check: () => ({
+        ok: source.state === 'running',
+        detail:
+          source.state === 'running'
+            ? `${source.stats.assignedPartitions} partitions assigned`
+            : `consumer ${source.state}`,
+      }),
+    });
+    return source.start();
   }
 
-  beforeApplicationShutdown(): Promise<void> {
-    return this.source.stop();
+  async beforeApplicationShutdown(): Promise<void> {
+    this.unregister?.();
+    await this.source.stop();
   }
 }

@@ -39,6 +39,24 @@ export interface KafkaSourceOptions {
   readonly verbose: boolean;
 }
 
+/** Told as the source goes, for metrics; each call is synchronous and cheap. */
+export interface KafkaSourceObserver {
+  consumed(topic: string, count: number): void;
+  deadLettered(topic: string, count: number): void;
+  accepted(count: number): void;
+  rebalanced(): void;
+  /** Records between the last one handled and the partition's high watermark. */
+  lag(topic: string, partition: number, lag: number): void;
+}
+
+const NO_OBSERVER: KafkaSourceObserver = {
+  consumed() {},
+  deadLettered() {},
+  accepted() {},
+  rebalanced() {},
+  lag() {},
+};
+
 export interface SourceLogger {
   log(message: string): void;
   warn(message: string): void;
@@ -85,6 +103,7 @@ export class KafkaNotificationSource implements NotificationSource {
     private readonly ingest: NotificationIngest,
     private readonly codec: NotificationCodec,
     private readonly logger: SourceLogger,
+    private readonly observer: KafkaSourceObserver = NO_OBSERVER,
   ) {
     this.kafka = new Kafka({
       clientId: options.clientId,
@@ -140,9 +159,14 @@ export class KafkaNotificationSource implements NotificationSource {
     this.consumer = consumer;
     this.producer = producer;
     const current = () => gen === this.generation;
-    consumer.on(consumer.events.GROUP_JOIN, () => {
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       if (!current()) return;
       this.stats.rebalances++;
+      this.stats.assignedPartitions = Object.values(payload.memberAssignment).reduce(
+        (n, partitions) => n + partitions.length,
+        0,
+      );
+      this.observer.rebalanced();
       this.stats.state = 'running';
       this.restartAttempt = 0;
     });
@@ -227,17 +251,22 @@ export class KafkaNotificationSource implements NotificationSource {
           await producer.send({ topic: topic + this.options.dlqSuffix, messages: dead, acks: -1 });
         }
         const results = inputs.length ? await this.ingest.accept(inputs) : [];
-        for (const r of results) {
-          if (r.duplicate) this.stats.duplicates++;
-          else this.stats.accepted++;
-        }
+        let fresh = 0;
+        for (const r of results) if (!r.duplicate) fresh++;
+        this.stats.accepted += fresh;
+        this.stats.duplicates += results.length - fresh;
+        this.observer.accepted(fresh);
       } catch (err) {
         this.retryLater(topic, partition, pause, err as Error);
         return;
       }
       for (const d of reasons) if (!d.ok) this.stats.deadLettered[d.reason]++;
+      if (dead.length) this.observer.deadLettered(topic, dead.length);
       this.stats.consumed += chunk.length;
+      this.observer.consumed(topic, chunk.length);
       for (const m of chunk) resolveOffset(m.offset);
+      const last = Number(chunk[chunk.length - 1].offset);
+      this.observer.lag(topic, partition, Math.max(0, Number(batch.highWatermark) - last - 1));
       await heartbeat();
     }
     this.failures.delete(`${topic}:${partition}`);

@@ -24,6 +24,8 @@ export class KafkaSourceStats {
   retries = 0;
   /** Partitions paused now, waiting for their retry. */
   pausedPartitions = 0;
+  /** Partitions this replica holds since its last group join. */
+  assignedPartitions = 0;
   /** Group joins, the first one included: each one is a new partition assignment. */
   rebalances = 0;
   /** Fresh consumer starts after a crash or an unexpected stop. */
