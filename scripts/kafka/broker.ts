@@ -4,7 +4,8 @@
  * so Node runs it directly (type stripping) and Jest imports it.
  *
  *   node scripts/kafka/broker.ts fetch   download the jars into .cache/kafka/libs (idempotent)
- *   node scripts/kafka/broker.ts start   start a broker, print KAFKA_BROKERS=..., run until Ctrl-C
+ *   node scripts/kafka/broker.ts start [--port 9092]
+ *       start a broker (port 0: any free one), print KAFKA_BROKERS=..., run until Ctrl-C
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -15,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const POM = join(ROOT, 'scripts/kafka/pom.xml');
@@ -91,6 +93,14 @@ function freePort(): Promise<number> {
   });
 }
 
+function portFree(port: number): Promise<boolean> {
+  return new Promise((ok) => {
+    const srv = createServer();
+    srv.once('error', () => ok(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => ok(true)));
+  });
+}
+
 /** Kafka's cluster id format (Uuid.toString): 16 random bytes, base64url, never starting with '-'. */
 function clusterId(): string {
   for (;;) {
@@ -160,26 +170,28 @@ function watchdog(pid: number, dir: string): ChildProcess {
   return w;
 }
 
-/** Starts a fresh single-node broker on free 127.0.0.1 ports. */
-export async function startKafkaBroker(): Promise<KafkaBroker> {
+/** Starts a fresh single-node broker on free 127.0.0.1 ports (or the given client port). */
+export async function startKafkaBroker(options: { port?: number } = {}): Promise<KafkaBroker> {
   const libs = ensureKafkaJars();
+  if (options.port && !(await portFree(options.port))) {
+    throw new Error(`port ${options.port} is in use (another broker?); --port 0 picks a free one`);
+  }
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
     const dir = await mkdtemp(join(tmpdir(), 'kafka-test-'));
     try {
-      return await launch(libs, dir);
+      return await launch(libs, dir, options.port || (await freePort()));
     } catch (err) {
       lastError = err;
       await rm(dir, { recursive: true, force: true });
       // Another process may have taken a port between our probe and the JVM's bind: try new ones.
-      if (!String(err).includes('Address already in use')) break;
+      if (options.port || !String(err).includes('Address already in use')) break;
     }
   }
   throw lastError;
 }
 
-async function launch(libs: string, dir: string): Promise<KafkaBroker> {
-  const port = await freePort();
+async function launch(libs: string, dir: string, port: number): Promise<KafkaBroker> {
   const controllerPort = await freePort();
   const props = join(dir, 'server.properties');
   await writeFile(props, serverProperties(dir, port, controllerPort));
@@ -265,17 +277,25 @@ async function launch(libs: string, dir: string): Promise<KafkaBroker> {
   };
 }
 
-async function cli(command: string | undefined): Promise<void> {
+async function cli(args: string[]): Promise<void> {
+  const { positionals, values } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { port: { type: 'string', default: '9092' } },
+  });
+  const command = positionals[0];
   if (command === 'fetch') {
     console.log(`Kafka jars in ${ensureKafkaJars()}`);
     return;
   }
   if (command !== 'start') {
-    console.error('usage: node scripts/kafka/broker.ts fetch|start');
+    console.error('usage: node scripts/kafka/broker.ts fetch | start [--port 9092]');
     process.exitCode = 2;
     return;
   }
-  const broker = await startKafkaBroker();
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('--port: 0-65535');
+  const broker = await startKafkaBroker({ port });
   console.log(`Kafka ${broker.brokers} running (pid ${broker.pid}, log ${broker.dir}/broker.log).`);
   console.log(`KAFKA_BROKERS=${broker.brokers}`);
   console.log('Ctrl-C stops it and deletes its data.');
@@ -287,7 +307,7 @@ async function cli(command: string | undefined): Promise<void> {
 }
 
 if (import.meta.main) {
-  cli(process.argv[2]).catch((err: Error) => {
+  cli(process.argv.slice(2)).catch((err: Error) => {
     console.error(err.message);
     process.exit(1);
   });
