@@ -179,6 +179,11 @@ export class KafkaNotificationSource implements NotificationSource {
     try {
       await producer.connect();
       await consumer.connect();
+      // stop() may have run while connecting: never start a consumer nobody owns any more.
+      if (!current()) {
+        await Promise.allSettled([consumer.disconnect(), producer.disconnect()]);
+        return;
+      }
       await consumer.subscribe({
         topics: [...options.topics],
         fromBeginning: options.fromBeginning,
@@ -194,7 +199,7 @@ export class KafkaNotificationSource implements NotificationSource {
 
   private scheduleRestart(why: string): void {
     if (!this.wanted || this.restartTimer) return;
-    this.generation++;
+    const gen = ++this.generation;
     this.clearPauses();
     this.stats.state = 'restarting';
     this.stats.restarts++;
@@ -208,7 +213,8 @@ export class KafkaNotificationSource implements NotificationSource {
     this.restartTimer = setTimeout(async () => {
       await old;
       this.restartTimer = undefined;
-      if (this.wanted) await this.connect();
+      // A stop (and maybe a start) in the meantime owns the source now.
+      if (this.wanted && gen === this.generation) await this.connect();
     }, delay);
   }
 
