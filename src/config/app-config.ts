@@ -94,6 +94,11 @@ export const configSchema = z.object({
   KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
   KAFKA_SASL_USERNAME: optionalString.pipe(z.string().max(1024).optional()),
   KAFKA_SASL_PASSWORD: optionalString.pipe(z.string().max(1024).optional()),
+  /**
+   * A consumer silent this long leaves the group. A crashed replica's partitions wait this long
+   * before another takes them; the broker bounds it (6 s to 5 min by default).
+   */
+  KAFKA_SESSION_TIMEOUT_MS: int(6000, 300_000).default(30_000),
   /** Backoff for consumer restarts and downstream retries: doubles from the first to the cap. */
   KAFKA_RETRY_INITIAL_MS: int(10, 60_000).default(300),
   KAFKA_RETRY_MAX_MS: int(100, 600_000).default(30_000),

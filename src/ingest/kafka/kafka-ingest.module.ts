@@ -33,6 +33,7 @@ export function kafkaSourceOptions(c: AppConfig): KafkaSourceOptions {
         password: c.KAFKA_SASL_PASSWORD!,
       },
     }),
+    sessionTimeoutMs: c.KAFKA_SESSION_TIMEOUT_MS,
     retryInitialMs: c.KAFKA_RETRY_INITIAL_MS,
     retryMaxMs: c.KAFKA_RETRY_MAX_MS,
     verbose: c.LOG_LEVEL === 'debug' || c.LOG_LEVEL === 'verbose',

@@ -33,6 +33,7 @@ export interface KafkaSourceOptions {
     readonly username: string;
     readonly password: string;
   };
+  readonly sessionTimeoutMs: number;
   readonly retryInitialMs: number;
   readonly retryMaxMs: number;
   /** kafkajs' own log threshold. */
@@ -145,6 +146,8 @@ export class KafkaNotificationSource implements NotificationSource {
     const { options } = this;
     const consumer = this.kafka.consumer({
       groupId: options.groupId,
+      sessionTimeout: options.sessionTimeoutMs,
+      heartbeatInterval: Math.floor(options.sessionTimeoutMs / 10),
       maxBytesPerPartition: Math.max(1024 * 1024, options.messageMaxBytes),
       // A paused partition is refetched on the next fetch round; the long poll returns early
       // when data arrives, so a shorter wait only costs idle requests.
