@@ -3,6 +3,7 @@ import { APP_CONFIG } from './app.tokens.js';
 import { AuthModule } from './auth/auth.module.js';
 import type { AppConfig } from './config/app-config.js';
 import { SseModule } from './delivery/sse/sse.module.js';
+import { WsModule } from './delivery/ws/ws.module.js';
 import { HubModule } from './hub/hub.module.js';
 import { PublishModule } from './publish/publish.module.js';
 
@@ -19,6 +20,7 @@ export class AppModule {
         AuthModule,
         HubModule,
         SseModule,
+        WsModule,
         ...(config.HTTP_PUBLISH_ENABLED ? [PublishModule] : []),
       ],
     };

@@ -8,7 +8,7 @@ import {
 } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
 
-interface ErrorBody {
+export interface ErrorBody {
   statusCode: number;
   error: string;
   message: string;
@@ -55,27 +55,30 @@ export class JsonExceptionFilter implements ExceptionFilter {
   }
 
   private toBody(exception: unknown): ErrorBody {
-    if (exception instanceof HttpException) {
-      const status = exception.getStatus();
-      const r = exception.getResponse();
-      if (typeof r === 'object' && r !== null && 'error' in r) {
-        return {
-          statusCode: status,
-          message: exception.message,
-          ...(r as object),
-          error: String((r as ErrorBody).error),
-        } as ErrorBody;
-      }
-      return {
-        statusCode: status,
-        error: status === 404 ? 'not_found' : (HttpStatus[status]?.toLowerCase() ?? 'error'),
-        message: typeof r === 'string' ? r : exception.message,
-      };
-    }
+    if (exception instanceof HttpException) return httpErrorBody(exception);
     const type = (exception as { type?: string })?.type;
     const known = type ? BODY_PARSER_ERRORS[type] : undefined;
     if (known) return { statusCode: known.status, error: known.error, message: known.message };
     this.logger.error(exception instanceof Error ? exception.stack : String(exception));
     return { statusCode: 500, error: 'internal_error', message: 'internal server error' };
   }
+}
+
+/** The JSON body of an HttpException; also used for WebSocket upgrades refused before Nest runs. */
+export function httpErrorBody(exception: HttpException): ErrorBody {
+  const status = exception.getStatus();
+  const r = exception.getResponse();
+  if (typeof r === 'object' && r !== null && 'error' in r) {
+    return {
+      statusCode: status,
+      message: exception.message,
+      ...(r as object),
+      error: String((r as ErrorBody).error),
+    } as ErrorBody;
+  }
+  return {
+    statusCode: status,
+    error: status === 404 ? 'not_found' : (HttpStatus[status]?.toLowerCase() ?? 'error'),
+    message: typeof r === 'string' ? r : exception.message,
+  };
 }

@@ -1,0 +1,100 @@
+import { Inject, Logger } from '@nestjs/common';
+import {
+  WebSocketGateway,
+  type OnGatewayConnection,
+  type OnGatewayInit,
+} from '@nestjs/websockets';
+import type { IncomingMessage } from 'node:http';
+import type { WebSocket, WebSocketServer } from 'ws';
+import { APP_CONFIG, CLOCK } from '../../app.tokens.js';
+import type { Clock } from '../../common/clock.js';
+import type { AppConfig } from '../../config/app-config.js';
+import { NotificationStreams } from '../../hub/notification-streams.js';
+import { WsSession, type WsSessionSettings } from './ws-session.js';
+import { WsStats } from './ws-stats.js';
+import { WsUpgradeAdmission } from './ws-upgrade.admission.js';
+
+export const WS_PATH = '/v1/ws';
+
+/**
+ * The WebSocket transport: binds each admitted socket to a WsSession and tracks the open ones.
+ * Admission (token, origin, caps) already happened before the upgrade.
+ */
+@WebSocketGateway({ path: WS_PATH })
+export class WsGateway implements OnGatewayInit, OnGatewayConnection {
+  private readonly logger = new Logger('WsGateway');
+  private readonly sockets = new Set<WebSocket>();
+  private readonly settings: WsSessionSettings;
+
+  constructor(
+    private readonly admission: WsUpgradeAdmission,
+    private readonly streams: NotificationStreams,
+    private readonly stats: WsStats,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.settings = {
+      pingIntervalMs: config.WS_PING_INTERVAL_MS,
+      pongTimeoutMs: config.WS_PONG_TIMEOUT_MS,
+      maxBufferedBytes: config.WS_MAX_BUFFERED_BYTES,
+      ratePerSecond: config.WS_RATE_LIMIT_PER_SECOND,
+      rateBurst: config.WS_RATE_LIMIT_BURST,
+    };
+  }
+
+  afterInit(server: WebSocketServer): void {
+    this.logger.log(`WebSocket endpoint at ${WS_PATH}`);
+    server.on('close', () => this.sockets.clear());
+  }
+
+  handleConnection(ws: WebSocket, req: IncomingMessage): void {
+    const admitted = this.admission.take(req);
+    if (!admitted) {
+      // Not reachable through the adapter, which admits every upgrade first; refuse loudly anyway.
+      ws.close(1011, 'not admitted');
+      return;
+    }
+    const session = new WsSession(
+      ws,
+      admitted.principal.userId,
+      admitted.principal.expiresAt,
+      this.streams,
+      this.settings,
+      this.clock,
+      { onClosedBy: (cause) => this.stats.closedBy[cause]++ },
+    );
+    this.sockets.add(ws);
+    this.stats.accepted++;
+    this.stats.open++;
+    ws.on('message', (data: Buffer, isBinary: boolean) => session.onMessage(data, isBinary));
+    ws.on('pong', () => session.onPong());
+    ws.once('close', () => {
+      this.sockets.delete(ws);
+      this.stats.open--;
+      session.dispose();
+    });
+  }
+
+  get openSockets(): number {
+    return this.sockets.size;
+  }
+
+  /**
+   * Closes every socket with `code`, spread evenly over `spreadMs` so the clients do not all
+   * reconnect in the same instant (for the graceful drain). Resolves once all have closed.
+   */
+  async closeAll(code: number, spreadMs: number, reason = 'server shutting down'): Promise<void> {
+    const sockets = [...this.sockets];
+    const step = sockets.length > 1 ? spreadMs / (sockets.length - 1) : 0;
+    await Promise.all(
+      sockets.map(
+        (ws, i) =>
+          new Promise<void>((resolve) => {
+            if (ws.readyState === ws.CLOSED) return resolve();
+            ws.once('close', () => resolve());
+            setTimeout(() => ws.close(code, reason), Math.round(i * step));
+          }),
+      ),
+    );
+  }
+}
