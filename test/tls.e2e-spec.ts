@@ -26,7 +26,9 @@ function selfSignedCert(dir: string): { certFile: string; keyFile: string } {
       { stdio: 'pipe' },
     );
   } catch (err) {
-    throw new Error(`the TLS test needs openssl on PATH to make a certificate: ${String(err)}`);
+    throw new Error(`the TLS test needs openssl on PATH to make a certificate: ${String(err)}`, {
+      cause: err,
+    });
   }
   return { certFile, keyFile };
 }

@@ -100,9 +100,9 @@ describe('WebSocket gateway', () => {
     expect(dataOf(await second.next('notification')).id).toBe(n3);
     const n4 = await publish('resume', 'chat', 'four');
     expect(dataOf(await second.next('notification')).id).toBe(n4);
-    expect(second.frames.filter((f) => f.event === 'notification').map((f) => dataOf(f).id)).toEqual(
-      [n2, n3, n4],
-    );
+    expect(
+      second.frames.filter((f) => f.event === 'notification').map((f) => dataOf(f).id),
+    ).toEqual([n2, n3, n4]);
     await second.close();
   });
 

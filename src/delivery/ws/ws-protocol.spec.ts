@@ -7,8 +7,14 @@ const text = (v: unknown) => JSON.stringify(v);
 describe('decodeClientFrame', () => {
   it('decodes subscribe with and without a cursor', () => {
     expect(
-      decodeClientFrame(text({ event: 'subscribe', data: { channels: ['chat', 'orders'] } }), false),
-    ).toEqual({ ok: true, message: { event: 'subscribe', channels: ['chat', 'orders'], after: null } });
+      decodeClientFrame(
+        text({ event: 'subscribe', data: { channels: ['chat', 'orders'] } }),
+        false,
+      ),
+    ).toEqual({
+      ok: true,
+      message: { event: 'subscribe', channels: ['chat', 'orders'], after: null },
+    });
     expect(
       decodeClientFrame(
         text({ event: 'subscribe', data: { channels: ['chat'], lastEventId: 'abc123-1f' } }),
@@ -22,7 +28,10 @@ describe('decodeClientFrame', () => {
 
   it('decodes unsubscribe and ping', () => {
     expect(
-      decodeClientFrame(Buffer.from(text({ event: 'unsubscribe', data: { channels: ['a'] } })), false),
+      decodeClientFrame(
+        Buffer.from(text({ event: 'unsubscribe', data: { channels: ['a'] } })),
+        false,
+      ),
     ).toEqual({ ok: true, message: { event: 'unsubscribe', channels: ['a'] } });
     expect(decodeClientFrame(text({ event: 'ping', data: 7 }), false)).toEqual({
       ok: true,

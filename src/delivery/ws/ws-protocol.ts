@@ -18,11 +18,7 @@ export const WsClose = {
 } as const;
 
 export type ErrorCode =
-  | 'bad_frame'
-  | 'unknown_event'
-  | 'bad_request'
-  | 'rate_limited'
-  | 'internal_error';
+  'bad_frame' | 'unknown_event' | 'bad_request' | 'rate_limited' | 'internal_error';
 
 export type ClientMessage =
   | {
@@ -90,10 +86,7 @@ export function decodeClientFrame(data: Buffer | string, isBinary: boolean): Dec
       return { ok: true, message: { event: 'subscribe', channels, after } };
     }
     default:
-      return fail(
-        'unknown_event',
-        'unknown event; expected one of subscribe, unsubscribe, ping',
-      );
+      return fail('unknown_event', 'unknown event; expected one of subscribe, unsubscribe, ping');
   }
 }
 

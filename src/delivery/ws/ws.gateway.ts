@@ -1,11 +1,7 @@
 import { Inject, Logger } from '@nestjs/common';
-import {
-  WebSocketGateway,
-  type OnGatewayConnection,
-  type OnGatewayInit,
-} from '@nestjs/websockets';
+import { WebSocketGateway, type OnGatewayConnection, type OnGatewayInit } from '@nestjs/websockets';
 import type { IncomingMessage } from 'node:http';
-import type { WebSocket, WebSocketServer } from 'ws';
+import type { WebSocket } from 'ws';
 import { APP_CONFIG, CLOCK } from '../../app.tokens.js';
 import type { Clock } from '../../common/clock.js';
 import type { AppConfig } from '../../config/app-config.js';
@@ -42,9 +38,8 @@ export class WsGateway implements OnGatewayInit, OnGatewayConnection {
     };
   }
 
-  afterInit(server: WebSocketServer): void {
+  afterInit(): void {
     this.logger.log(`WebSocket endpoint at ${WS_PATH}`);
-    server.on('close', () => this.sockets.clear());
   }
 
   handleConnection(ws: WebSocket, req: IncomingMessage): void {
