@@ -9,6 +9,7 @@ import {
 import { interval, map, merge, Observable, share, takeUntil, last, defaultIfEmpty } from 'rxjs';
 import type { AppConfig } from '../../config/app-config.js';
 import { APP_CONFIG } from '../../app.tokens.js';
+import { Metrics } from '../../metrics/metrics.service.js';
 
 const HEARTBEAT: MessageEvent = Object.freeze({ comment: 'heartbeat' });
 
@@ -19,13 +20,19 @@ const HEARTBEAT: MessageEvent = Object.freeze({ comment: 'heartbeat' });
  */
 @Injectable()
 export class HeartbeatInterceptor implements NestInterceptor {
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly metrics: Metrics,
+  ) {}
 
   intercept(_context: ExecutionContext, next: CallHandler): Observable<MessageEvent> {
     const events = (next.handle() as Observable<MessageEvent>).pipe(share());
     const ended = events.pipe(defaultIfEmpty(null), last());
     const beats = interval(this.config.SSE_HEARTBEAT_MS).pipe(
-      map(() => HEARTBEAT),
+      map(() => {
+        this.metrics.heartbeat('sse');
+        return HEARTBEAT;
+      }),
       takeUntil(ended),
     );
     return merge(events, beats);

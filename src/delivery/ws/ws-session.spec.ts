@@ -56,7 +56,7 @@ describe('WsSession', () => {
         rateBurst: 20,
       },
       clock,
-      { onClosedBy: (c) => causes.push(c) },
+      { delivered: () => {}, pinged: () => {}, closedBy: (c) => causes.push(c) },
     );
     sessions.push(session);
     const frame = (event: string, data?: unknown) =>

@@ -2,6 +2,7 @@ import type { Subscription } from 'rxjs';
 import type { Clock } from '../../common/clock.js';
 import { formatEventId, type Cursor } from '../../cursor/event-id.js';
 import type { NotificationStreams, StreamItem } from '../../hub/notification-streams.js';
+import type { StoredNotification } from '../../notifications/notification.js';
 import { MAX_CHANNELS_PER_CONNECTION } from '../stream-query.js';
 import {
   decodeClientFrame,
@@ -35,9 +36,11 @@ export interface WsSessionSettings {
 
 export type WsCloseCause = 'slow_consumer' | 'flooding' | 'pong_timeout' | 'token_expired';
 
+/** What a session reports, for metrics. */
 export interface WsSessionEvents {
-  /** A session closed its peer for one of the reasons the gateway counts. */
-  onClosedBy(cause: WsCloseCause): void;
+  delivered(n: StoredNotification): void;
+  pinged(): void;
+  closedBy(cause: WsCloseCause): void;
 }
 
 const OPEN = 1;
@@ -180,6 +183,7 @@ export class WsSession {
         this.cursor = item.notification.id;
         if (this.channels.has(item.notification.channel)) {
           this.send(notificationFrame(item.notification));
+          this.events.delivered(item.notification);
         }
         return;
     }
@@ -198,11 +202,12 @@ export class WsSession {
   private heartbeat(): void {
     if (this.ended || this.pongTimer || this.peer.readyState !== OPEN) return;
     this.pongTimer = setTimeout(() => {
-      this.events.onClosedBy('pong_timeout');
+      this.events.closedBy('pong_timeout');
       this.ended = true;
       this.peer.terminate();
     }, this.settings.pongTimeoutMs);
     this.peer.ping();
+    this.events.pinged();
   }
 
   private armExpiry(expiresAt: number): void {
@@ -216,7 +221,7 @@ export class WsSession {
 
   private closeBy(cause: WsCloseCause, code: number, reason: string): void {
     if (this.ended) return;
-    this.events.onClosedBy(cause);
+    this.events.closedBy(cause);
     this.close(code, reason);
   }
 

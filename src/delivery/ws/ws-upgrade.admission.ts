@@ -14,8 +14,8 @@ import { httpErrorBody } from '../../common/http-exception.filter.js';
 import type { AppConfig } from '../../config/app-config.js';
 import { ConnectionCapException } from '../../connections/connection-cap.guard.js';
 import type { ConnectionLimiter } from '../../connections/connection-limiter.js';
+import { Metrics, type RejectReason } from '../../metrics/metrics.service.js';
 import { WsOriginPolicy } from './ws-origin.policy.js';
-import { WsStats } from './ws-stats.js';
 
 export interface AdmittedUpgrade {
   readonly principal: Principal;
@@ -45,22 +45,24 @@ export class WsUpgradeAdmission {
     private readonly verifier: TokenVerifier,
     @Inject(CONNECTION_LIMITER) private readonly limiter: ConnectionLimiter,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly stats: WsStats,
+    private readonly metrics: Metrics,
   ) {
-    this.origins = new WsOriginPolicy(config.WS_ALLOWED_ORIGINS);
+    this.origins = new WsOriginPolicy(config.WS_ALLOWED_ORIGINS ?? []);
   }
 
   /** `ws`'s `verifyClient`, asynchronous form (it must declare exactly two parameters). */
   readonly verifyClient = (info: { origin?: string; req: IncomingMessage }, done: VerifyDone) => {
     this.admit(info.req, info.origin).then(
       (refusal) => {
-        if (!refusal) return done(true);
-        this.stats.countRefusal(refusal.status);
+        if (!refusal) {
+          this.metrics.connected('ws');
+          return done(true);
+        }
+        this.metrics.rejected(refusal.reason, 'ws');
         done(false, refusal.status, refusal.body, refusal.headers);
       },
       (err: unknown) => {
         this.logger.error(err instanceof Error ? err.stack : String(err));
-        this.stats.countRefusal(500);
         const body = JSON.stringify({
           statusCode: 500,
           error: 'internal_error',
@@ -81,6 +83,7 @@ export class WsUpgradeAdmission {
   private async admit(req: IncomingMessage, origin: string | undefined): Promise<Refusal | null> {
     if (!this.origins.allows(origin, req.headers.host)) {
       return refusal(
+        'origin',
         new ForbiddenException({
           error: 'forbidden',
           message: 'this origin may not open a WebSocket (see WS_ALLOWED_ORIGINS)',
@@ -92,13 +95,13 @@ export class WsUpgradeAdmission {
       principal = await authenticate(this.verifier, req);
     } catch (err) {
       if (err instanceof UnauthorizedException) {
-        return refusal(err, { 'WWW-Authenticate': 'Bearer error="invalid_token"' });
+        return refusal('auth', err, { 'WWW-Authenticate': 'Bearer error="invalid_token"' });
       }
       throw err;
     }
     const admission = await this.limiter.admit(principal.userId, 'ws');
     if (!admission.ok) {
-      return refusal(new ConnectionCapException(admission.reason, admission.limit), {
+      return refusal('cap', new ConnectionCapException(admission.reason, admission.limit), {
         'Retry-After': String(this.config.CONNECTION_RETRY_AFTER_SECONDS),
       });
     }
@@ -116,13 +119,19 @@ export class WsUpgradeAdmission {
 }
 
 interface Refusal {
+  readonly reason: RejectReason;
   readonly status: number;
   readonly body: string;
   readonly headers: OutgoingHttpHeaders;
 }
 
-function refusal(exception: HttpException, headers: OutgoingHttpHeaders = {}): Refusal {
+function refusal(
+  reason: RejectReason,
+  exception: HttpException,
+  headers: OutgoingHttpHeaders = {},
+): Refusal {
   return {
+    reason,
     status: exception.getStatus(),
     body: JSON.stringify(httpErrorBody(exception)),
     headers: { 'Content-Type': 'application/json; charset=utf-8', ...headers },

@@ -6,8 +6,8 @@ import { APP_CONFIG, CLOCK } from '../../app.tokens.js';
 import type { Clock } from '../../common/clock.js';
 import type { AppConfig } from '../../config/app-config.js';
 import { NotificationStreams } from '../../hub/notification-streams.js';
-import { WsSession, type WsSessionSettings } from './ws-session.js';
-import { WsStats } from './ws-stats.js';
+import { Metrics } from '../../metrics/metrics.service.js';
+import { WsSession, type WsSessionEvents, type WsSessionSettings } from './ws-session.js';
 import { WsUpgradeAdmission } from './ws-upgrade.admission.js';
 
 export const WS_PATH = '/v1/ws';
@@ -25,7 +25,7 @@ export class WsGateway implements OnGatewayInit, OnGatewayConnection {
   constructor(
     private readonly admission: WsUpgradeAdmission,
     private readonly streams: NotificationStreams,
-    private readonly stats: WsStats,
+    private readonly metrics: Metrics,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
@@ -37,6 +37,15 @@ export class WsGateway implements OnGatewayInit, OnGatewayConnection {
       rateBurst: config.WS_RATE_LIMIT_BURST,
     };
   }
+
+  private readonly sessionEvents: WsSessionEvents = {
+    delivered: (n) => this.metrics.delivered('ws', n.createdAt),
+    pinged: () => this.metrics.heartbeat('ws'),
+    closedBy: (cause) => {
+      if (cause === 'slow_consumer') this.metrics.slowClientDisconnected('ws');
+      else this.logger.debug(`closed a socket: ${cause}`);
+    },
+  };
 
   afterInit(): void {
     this.logger.log(`WebSocket endpoint at ${WS_PATH}`);
@@ -56,16 +65,13 @@ export class WsGateway implements OnGatewayInit, OnGatewayConnection {
       this.streams,
       this.settings,
       this.clock,
-      { onClosedBy: (cause) => this.stats.closedBy[cause]++ },
+      this.sessionEvents,
     );
     this.sockets.add(ws);
-    this.stats.accepted++;
-    this.stats.open++;
     ws.on('message', (data: Buffer, isBinary: boolean) => session.onMessage(data, isBinary));
     ws.on('pong', () => session.onPong());
     ws.once('close', () => {
       this.sockets.delete(ws);
-      this.stats.open--;
       session.dispose();
     });
   }
