@@ -4,20 +4,13 @@ import { CONNECTION_LIMITER } from '../src/app.tokens.js';
 import type { ConnectionLimiter } from '../src/connections/connection-limiter.js';
 import { WsGateway } from '../src/delivery/ws/ws.gateway.js';
 import { startGateway, type TestGateway } from './support/gateway.js';
+import { scrapeMetrics } from './support/metrics-scrape.js';
+import { until } from './support/wait.js';
 import { openSse } from './support/sse-client.js';
 import { connectWs, refusal, type Frame, type WsClient } from './support/ws-client.js';
 
 type NotificationData = { id: string; channel: string; type: string; payload: unknown };
 const dataOf = (f: Frame) => f.data as NotificationData;
-
-/** Polls state that has no event of its own (a slot released on the server side). */
-async function eventually(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('WebSocket gateway', () => {
   let gw: TestGateway;
@@ -26,7 +19,7 @@ describe('WebSocket gateway', () => {
 
   beforeAll(async () => {
     gw = await startGateway({
-      MAX_CONNECTIONS_PER_USER: '2',
+      MAX_CONNECTIONS_PER_USER: '3',
       WS_MAX_PAYLOAD: '1024',
       WS_RATE_LIMIT_PER_SECOND: '5',
       WS_RATE_LIMIT_BURST: '10',
@@ -122,7 +115,7 @@ describe('WebSocket gateway', () => {
     const sse = await openSse(`${gw.url}/v1/notifications/stream?channels=chat`, {
       authorization: `Bearer ${await gw.token('both')}`,
     });
-    await eventually(() => sse.lastEventId !== undefined, 'the SSE start position');
+    await until('the SSE start position', () => sse.lastEventId !== undefined);
     const n = await publish('both', 'chat');
     expect(dataOf(await c.next('notification')).id).toBe(n);
     expect((await sse.waitForEvents(1))[0].id).toBe(n);
@@ -130,13 +123,17 @@ describe('WebSocket gateway', () => {
     await c.close();
   });
 
-  it('counts caps across SSE and WebSocket and refuses with 429 before the upgrade', async () => {
-    const sse = await openSse(`${gw.url}/v1/notifications/stream`, {
-      authorization: `Bearer ${await gw.token('capped')}`,
-    });
+  it('counts caps across SSE, WebSocket and long polling, refusing with 429 before the upgrade', async () => {
+    const auth = { authorization: `Bearer ${await gw.token('capped')}` };
+    const sse = await openSse(`${gw.url}/v1/notifications/stream`, auth);
     expect(sse.status).toBe(200);
     const c = await connect('capped');
-    expect(limiter.countFor('capped')).toBe(2);
+    const held = new AbortController();
+    const poll = fetch(`${gw.url}/v1/notifications/poll?timeout=50`, {
+      headers: auth,
+      signal: held.signal,
+    }).catch((err: Error) => err);
+    await until('the long poll to hold a slot', () => limiter.countFor('capped') === 3);
 
     const refused = await refusal(connect('capped'));
     expect(refused.status).toBe(429);
@@ -147,18 +144,22 @@ describe('WebSocket gateway', () => {
       error: 'too_many_connections',
       reason: 'user_cap',
     });
-    const sse429 = await openSse(`${gw.url}/v1/notifications/stream`, {
-      authorization: `Bearer ${await gw.token('capped')}`,
-    });
-    expect(sse429.status).toBe(429);
+    expect((await openSse(`${gw.url}/v1/notifications/stream`, auth)).status).toBe(429);
+    const poll429 = await fetch(`${gw.url}/v1/notifications/poll?timeout=1`, { headers: auth });
+    expect(poll429.status).toBe(429);
 
+    held.abort();
+    await poll;
+    await until('the long-poll slot to be released', () => limiter.countFor('capped') === 2);
+    const second = await connect('capped');
     await c.close();
-    await eventually(() => limiter.countFor('capped') === 1, 'the WebSocket slot to be released');
-    const again = await connect('capped');
-    expect(limiter.countFor('capped')).toBe(2);
+    await until('the WebSocket slot to be released', () => limiter.countFor('capped') === 2);
+    const third = await connect('capped');
+    expect(limiter.countFor('capped')).toBe(3);
     sse.close();
-    await again.close();
-    await eventually(() => limiter.countFor('capped') === 0, 'every slot to be released');
+    await second.close();
+    await third.close();
+    await until('every slot to be released', () => limiter.countFor('capped') === 0);
   });
 
   it('refuses a missing or bad token with 401 before the upgrade', async () => {
@@ -229,7 +230,7 @@ describe('WebSocket gateway', () => {
     bystander.send('ping', 'still here');
     expect((await bystander.next('pong')).data).toBe('still here');
     await bystander.close();
-    await eventually(() => limiter.countFor('big') === 0, 'the slot to be released');
+    await until('the slot to be released', () => limiter.countFor('big') === 0);
   });
 
   it('rate limits a flooding client and closes it with 1008', async () => {
@@ -248,7 +249,7 @@ describe('WebSocket gateway', () => {
     await pinged;
     const { code } = await dead.closed;
     expect(code).toBe(1006); // terminated: no closing handshake
-    await eventually(() => limiter.countFor('heartbeat-dead') === 0, 'the slot to be released');
+    await until('the slot to be released', () => limiter.countFor('heartbeat-dead') === 0);
     expect(alive.ws.readyState).toBe(WebSocket.OPEN);
     expect(limiter.countFor('heartbeat-ok')).toBe(1);
     await alive.close();
@@ -261,7 +262,18 @@ describe('WebSocket gateway', () => {
     const { code, reason } = await c.closed;
     expect(code).toBe(4401);
     expect(reason).toBe('token expired');
-    await eventually(() => limiter.countFor('expiring') === 0, 'the slot to be released');
+    await until('the slot to be released', () => limiter.countFor('expiring') === 0);
+  });
+
+  it('counts WebSocket admissions, refusals, deliveries and heartbeats in /metrics', async () => {
+    const m = await scrapeMetrics(gw.url);
+    const get = (k: string) => m.get(k) ?? 0;
+    expect(get('gateway_connects_total{transport="ws"}')).toBeGreaterThan(10);
+    expect(get('gateway_connection_rejections_total{reason="origin",transport="ws"}')).toBe(1);
+    expect(get('gateway_connection_rejections_total{reason="auth",transport="ws"}')).toBe(3);
+    expect(get('gateway_connection_rejections_total{reason="cap",transport="ws"}')).toBe(1);
+    expect(get('gateway_deliveries_total{transport="ws"}')).toBeGreaterThan(10);
+    expect(get('gateway_heartbeats_total{transport="ws"}')).toBeGreaterThan(0);
   });
 
   it('closes every socket with a code, spread over a window', async () => {
