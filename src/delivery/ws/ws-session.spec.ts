@@ -105,6 +105,15 @@ describe('WsSession', () => {
     expect(peer.sent).toEqual([{ event: 'subscribed', data: { channels: ['a'], id: 'abc-z' } }]);
   });
 
+  it('still acknowledges a pending subscribe when a later one restarts from a cursor', () => {
+    const { peer, opened, frame } = make();
+    frame('subscribe', { channels: ['a'] });
+    frame('subscribe', { channels: ['b'], lastEventId: 'abc-1' });
+    expect(opened).toHaveLength(2);
+    expect(peer.sent.map((f) => f.event)).toEqual(['subscribed', 'subscribed']);
+    expect(peer.sent[1].data).toEqual({ channels: ['a', 'b'], id: 'abc-1' });
+  });
+
   it('closes a client whose send buffer passes the bound, and says so once', () => {
     const { peer, items, causes, frame } = make({ maxBufferedBytes: 16 * 1024 });
     frame('subscribe', { channels: ['a'] });

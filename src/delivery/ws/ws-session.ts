@@ -153,7 +153,7 @@ export class WsSession {
     }
     this.stream?.unsubscribe();
     this.cursor = after ? formatEventId(after.epoch, after.seq) : undefined;
-    this.acksDue = 0;
+    this.acksDue++;
     this.stream = this.streams.open(this.userId, { after, channels: null }).subscribe({
       next: (item) => this.onItem(item),
       error: () => {
@@ -163,8 +163,11 @@ export class WsSession {
       complete: () => this.close(WsClose.serviceRestart, 'server closing'),
     });
     // A resumed stream delivers everything after the cursor, replay first: acknowledge at once.
-    if (this.cursor !== undefined) this.send(subscribedFrame(this.channels, this.cursor));
-    else this.acksDue = 1;
+    if (this.cursor !== undefined) this.flushAcks(this.cursor);
+  }
+
+  private flushAcks(id: string): void {
+    for (; this.acksDue > 0; this.acksDue--) this.send(subscribedFrame(this.channels, id));
   }
 
   private onItem(item: StreamItem): void {
@@ -173,7 +176,7 @@ export class WsSession {
         // The stream reports its start once live delivery is in place: whatever is published
         // after the client reads this ack reaches it.
         this.cursor = item.id;
-        for (; this.acksDue > 0; this.acksDue--) this.send(subscribedFrame(this.channels, item.id));
+        this.flushAcks(item.id);
         return;
       case 'reset':
         this.cursor = item.id;
