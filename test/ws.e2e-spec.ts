@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { once } from 'node:events';
+import net from 'node:net';
 import WebSocket from 'ws';
 import { CONNECTION_LIMITER } from '../src/app.tokens.js';
 import type { ConnectionLimiter } from '../src/connections/connection-limiter.js';
@@ -11,6 +13,15 @@ import { connectWs, refusal, type Frame, type WsClient } from './support/ws-clie
 
 type NotificationData = { id: string; channel: string; type: string; payload: unknown };
 const dataOf = (f: Frame) => f.data as NotificationData;
+
+/** A client frame must be masked (RFC 6455 5.3); a short text frame is enough here. */
+function maskedTextFrame(text: string): Buffer {
+  const data = Buffer.from(text);
+  if (data.length > 125) throw new Error('maskedTextFrame handles short frames only');
+  const mask = Buffer.from([1, 2, 3, 4]);
+  const masked = data.map((b, i) => b ^ mask[i % 4]);
+  return Buffer.concat([Buffer.from([0x81, 0x80 | data.length]), mask, masked]);
+}
 
 describe('WebSocket gateway', () => {
   let gw: TestGateway;
@@ -284,5 +295,56 @@ describe('WebSocket gateway', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(150);
     expect((await a.closed).code).toBe(1012);
     expect((await b.closed).code).toBe(1012);
+  });
+});
+
+describe('WebSocket backpressure', () => {
+  // Heartbeats off for the test's duration: a paused client cannot answer pings either, and the
+  // point is to see it closed for its send buffer.
+  let slowGw: TestGateway;
+  let slowLimiter: ConnectionLimiter;
+  beforeAll(async () => {
+    slowGw = await startGateway({
+      WS_MAX_BUFFERED_BYTES: '16384',
+      WS_PONG_TIMEOUT_MS: '300',
+      PAYLOAD_MAX_BYTES: '1048576',
+      PUBLISH_MAX_BODY_BYTES: '16777216',
+    });
+    slowLimiter = slowGw.app.get(CONNECTION_LIMITER);
+  });
+  afterAll(() => slowGw.close());
+
+  it('closes a client that stops reading once its send buffer passes the bound', async () => {
+    // A raw client, so nothing reads on its behalf once it pauses.
+    const sock = net.connect(slowGw.port, '127.0.0.1');
+    await once(sock, 'connect');
+    sock.write(
+      `GET /v1/ws HTTP/1.1\r\nHost: 127.0.0.1:${slowGw.port}\r\nUpgrade: websocket\r\n` +
+        'Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n' +
+        `Sec-WebSocket-Version: 13\r\nAuthorization: Bearer ${await slowGw.token('slow')}\r\n\r\n`,
+    );
+    let received = '';
+    sock.setEncoding('latin1');
+    sock.on('data', (chunk: string) => (received += chunk));
+    await until('the 101', () => received.includes('\r\n\r\n'));
+    expect(received).toMatch(/^HTTP\/1\.1 101/);
+    sock.write(
+      maskedTextFrame(JSON.stringify({ event: 'subscribe', data: { channels: ['big'] } })),
+    );
+    await until('the subscribed ack', () => received.includes('"subscribed"'));
+    sock.pause();
+
+    const payload = { blob: 'x'.repeat(1_000_000) };
+    const batch = Array.from({ length: 8 }, () => ({
+      userId: 'slow',
+      channel: 'big',
+      type: 't',
+      payload,
+    }));
+    for (let i = 0; i < 12 && slowLimiter.countFor('slow') > 0; i++) await slowGw.publish(batch);
+    await until('the slow client to be cut off', () => slowLimiter.countFor('slow') === 0);
+    const m = await scrapeMetrics(slowGw.url);
+    expect(m.get('gateway_slow_client_disconnects_total{transport="ws"}')).toBe(1);
+    sock.destroy();
   });
 });

@@ -63,6 +63,7 @@ export class WsSession {
   private pingTimer?: NodeJS.Timeout;
   private pongTimer?: NodeJS.Timeout;
   private expiryTimer?: NodeJS.Timeout;
+  private closeTimer?: NodeJS.Timeout;
   private ended = false;
   /** Subscribes waiting for the stream's start position to be acknowledged. */
   private acksDue = 0;
@@ -133,6 +134,7 @@ export class WsSession {
     clearInterval(this.pingTimer);
     clearTimeout(this.pongTimer);
     clearTimeout(this.expiryTimer);
+    clearTimeout(this.closeTimer);
     this.stream?.unsubscribe();
   }
 
@@ -228,10 +230,14 @@ export class WsSession {
     this.close(code, reason);
   }
 
-  private close(code: number, reason: string): void {
+  /** Closes the socket from the server side (also the graceful drain's way out). */
+  close(code: number, reason: string): void {
     if (this.ended) return;
     this.ended = true;
     this.stream?.unsubscribe();
     this.peer.close(code, reason);
+    // The close frame queues behind unsent data: a client that reads nothing would hold its slot
+    // until the library's own 30 s timeout. It gets as long to finish as it would to answer a ping.
+    this.closeTimer = setTimeout(() => this.peer.terminate(), this.settings.pongTimeoutMs);
   }
 }

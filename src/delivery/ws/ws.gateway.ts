@@ -19,7 +19,7 @@ export const WS_PATH = '/v1/ws';
 @WebSocketGateway({ path: WS_PATH })
 export class WsGateway implements OnGatewayInit, OnGatewayConnection {
   private readonly logger = new Logger('WsGateway');
-  private readonly sockets = new Set<WebSocket>();
+  private readonly sessions = new Map<WebSocket, WsSession>();
   private readonly settings: WsSessionSettings;
 
   constructor(
@@ -67,33 +67,34 @@ export class WsGateway implements OnGatewayInit, OnGatewayConnection {
       this.clock,
       this.sessionEvents,
     );
-    this.sockets.add(ws);
+    this.sessions.set(ws, session);
     ws.on('message', (data: Buffer, isBinary: boolean) => session.onMessage(data, isBinary));
     ws.on('pong', () => session.onPong());
     ws.once('close', () => {
-      this.sockets.delete(ws);
+      this.sessions.delete(ws);
       session.dispose();
     });
   }
 
   get openSockets(): number {
-    return this.sockets.size;
+    return this.sessions.size;
   }
 
   /**
    * Closes every socket with `code`, spread evenly over `spreadMs` so the clients do not all
-   * reconnect in the same instant (for the graceful drain). Resolves once all have closed.
+   * reconnect in the same instant (for the graceful drain). Resolves once all have closed: a client
+   * that does not complete the closing handshake is cut off WS_PONG_TIMEOUT_MS after its turn.
    */
   async closeAll(code: number, spreadMs: number, reason = 'server shutting down'): Promise<void> {
-    const sockets = [...this.sockets];
-    const step = sockets.length > 1 ? spreadMs / (sockets.length - 1) : 0;
+    const open = [...this.sessions];
+    const step = open.length > 1 ? spreadMs / (open.length - 1) : 0;
     await Promise.all(
-      sockets.map(
-        (ws, i) =>
+      open.map(
+        ([ws, session], i) =>
           new Promise<void>((resolve) => {
             if (ws.readyState === ws.CLOSED) return resolve();
             ws.once('close', () => resolve());
-            setTimeout(() => ws.close(code, reason), Math.round(i * step));
+            setTimeout(() => session.close(code, reason), Math.round(i * step));
           }),
       ),
     );
