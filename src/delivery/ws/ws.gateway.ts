@@ -54,7 +54,7 @@ export class WsGateway implements OnGatewayInit, OnGatewayConnection {
   handleConnection(ws: WebSocket, req: IncomingMessage): void {
     const admitted = this.admission.take(req);
     if (!admitted) {
-      // Not reachable through the adapter, which admits every upgrade first; refuse loudly anyway.
+      // The adapter admits every upgrade before the handshake; a socket without that is refused.
       ws.close(1011, 'not admitted');
       return;
     }
@@ -74,10 +74,6 @@ export class WsGateway implements OnGatewayInit, OnGatewayConnection {
       this.sessions.delete(ws);
       session.dispose();
     });
-  }
-
-  get openSockets(): number {
-    return this.sessions.size;
   }
 
   /**
