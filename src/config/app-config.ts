@@ -49,6 +49,8 @@ export const configSchema = z.object({
   HEALTH_MAX_LOOP_DELAY_MS: int(50, 600_000).default(5000),
   /** OpenAPI at /docs; unset means on outside production, off in production. */
   API_DOCS_ENABLED: bool.optional(),
+  /** Seconds the drain spreads reconnects over after SIGTERM (same definition as the drain branch). */
+  DRAIN_SECONDS: int(0, 300).default(20),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;
