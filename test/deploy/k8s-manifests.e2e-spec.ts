@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { CONFIG_KEYS, loadConfig } from '../../src/config/app-config.js';
 import { startGateway, type TestGateway } from '../support/gateway.js';
 import { kustomize, readYaml, repoPath, type K8sObject } from './kustomize.js';
+import { unknownFieldErrors } from './strict-fields.js';
 
 /** The drain lifecycle forces the process out this long after DRAIN_SECONDS (Nest teardown). */
 const TEARDOWN_SECONDS = 3;
@@ -83,6 +84,17 @@ describe('k8s manifests', () => {
     broken.spec.replicas = 'two';
     const Deployment = await modelFor(broken as K8sObject);
     expect(() => new Deployment(broken).validate()).toThrow(/replicas/);
+  });
+
+  it('use no field the Kubernetes API does not define (strict field validation)', () => {
+    const all = [...Object.values(overlays).flat(), ...secretTemplate, ...ingressExample];
+    const typo = structuredClone(find(overlays.prod, 'Deployment')) as K8sObject & Json;
+    typo.spec.template.spec.containers[0].securityContext.readOnlyRootFileSystem = true;
+    const errors = unknownFieldErrors([...all, typo], repoPath());
+    // Exactly the planted typo, and nothing in the real manifests.
+    expect(errors).toEqual([
+      expect.stringMatching(/^Deployment .*readOnlyRootFileSystem.*does not exist/),
+    ]);
   });
 
   it('set only environment variables the config schema knows', () => {
