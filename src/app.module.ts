@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_CONFIG } from './app.tokens.js';
 import { AuthModule } from './auth/auth.module.js';
 import type { AppConfig } from './config/app-config.js';
+import { LongPollModule } from './delivery/longpoll/long-poll.module.js';
 import { SseModule } from './delivery/sse/sse.module.js';
 import { HealthModule } from './health/health.module.js';
 import { HubModule } from './hub/hub.module.js';
@@ -23,6 +24,7 @@ export class AppModule {
         MetricsModule,
         HealthModule,
         SseModule,
+        LongPollModule,
         ...(config.HTTP_PUBLISH_ENABLED ? [PublishModule] : []),
       ],
     };

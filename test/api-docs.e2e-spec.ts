@@ -25,6 +25,7 @@ describe('OpenAPI at /docs', () => {
       '/health/live',
       '/health/ready',
       '/v1/notifications',
+      '/v1/notifications/poll',
       '/v1/notifications/stream',
     ]);
     expect(doc.paths['/v1/notifications'].post?.responses).toHaveProperty('202');
