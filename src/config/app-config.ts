@@ -84,6 +84,8 @@ export const configSchema = z.object({
 
   TLS_CERT_FILE: optionalString,
   TLS_KEY_FILE: optionalString,
+  /** Seconds the drain spreads reconnects over after SIGTERM (same definition as the drain branch). */
+  DRAIN_SECONDS: int(0, 300).default(20),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;
