@@ -5,6 +5,7 @@ import type { AppConfig } from './config/app-config.js';
 import { LongPollModule } from './delivery/longpoll/long-poll.module.js';
 import { SseModule } from './delivery/sse/sse.module.js';
 import { HealthModule } from './health/health.module.js';
+import { WsModule } from './delivery/ws/ws.module.js';
 import { HubModule } from './hub/hub.module.js';
 import { KafkaIngestModule } from './ingest/kafka/kafka-ingest.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
@@ -25,6 +26,7 @@ export class AppModule {
         MetricsModule,
         HealthModule,
         SseModule,
+        WsModule,
         LongPollModule,
         ...(config.HTTP_PUBLISH_ENABLED ? [PublishModule] : []),
         ...(config.KAFKA_BROKERS ? [KafkaIngestModule] : []),
