@@ -8,8 +8,15 @@
  *       start a broker (port 0: any free one), print KAFKA_BROKERS=..., run until Ctrl-C
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  createWriteStream,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -49,16 +56,19 @@ function need(cmd: string, args: string[], install: string): void {
   }
 }
 
-/** Downloads Kafka's jars with Maven once; later calls find them in the cache. */
+/** Downloads Kafka's jars with Maven once per pom; later calls find them in the cache. */
 export function ensureKafkaJars(): string {
   need(
     'java',
     ['-version'],
     'Install a Java 17+ runtime, e.g. `apt-get install openjdk-17-jre-headless`.',
   );
+  // The marker holds the pom's hash: a version bump in the pom fetches afresh.
   const complete = join(KAFKA_LIBS, '.complete');
-  if (existsSync(complete)) return KAFKA_LIBS;
+  const pomHash = createHash('sha256').update(readFileSync(POM)).digest('hex');
+  if (readText(complete) === pomHash) return KAFKA_LIBS;
   need('mvn', ['-v'], 'Install Maven, e.g. `apt-get install maven`, to fetch the Kafka jars.');
+  rmSync(KAFKA_LIBS, { recursive: true, force: true });
   mkdirSync(KAFKA_LIBS, { recursive: true });
   const r = spawnSync(
     'mvn',
@@ -66,20 +76,29 @@ export function ensureKafkaJars(): string {
       '-q',
       '-B',
       '--no-transfer-progress',
-      '-Dstyle.color=never',
       '-f',
       POM,
       'dependency:copy-dependencies',
       '-DincludeScope=runtime',
       `-DoutputDirectory=${KAFKA_LIBS}`,
     ],
-    { stdio: ['ignore', 'inherit', 'inherit'] },
+    { encoding: 'utf8' },
   );
   if (r.status !== 0 || !readdirSync(KAFKA_LIBS).some((f) => f.startsWith('kafka_2.13-'))) {
-    throw new Error(`Kafka test broker: fetching the jars with Maven failed (see ${POM})`);
+    throw new Error(
+      `Kafka test broker: fetching the jars with Maven failed (${POM}):\n${r.stdout}${r.stderr}`,
+    );
   }
-  spawnSync('touch', [complete]);
+  writeFileSync(complete, pomHash);
   return KAFKA_LIBS;
+}
+
+function readText(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
 }
 
 function freePort(): Promise<number> {
