@@ -1,8 +1,10 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_CONFIG } from './app.tokens.js';
 import { AuthModule } from './auth/auth.module.js';
+import { ClientAssetsModule } from './client-assets/client-assets.module.js';
 import type { AppConfig } from './config/app-config.js';
 import { SseModule } from './delivery/sse/sse.module.js';
+import { DevModule } from './dev/dev.module.js';
 import { HubModule } from './hub/hub.module.js';
 import { PublishModule } from './publish/publish.module.js';
 
@@ -20,6 +22,9 @@ export class AppModule {
         HubModule,
         SseModule,
         ...(config.HTTP_PUBLISH_ENABLED ? [PublishModule] : []),
+        ClientAssetsModule,
+        // The demo page and token minting exist only with the dev profile's throwaway secret.
+        ...(config.devAuth ? [DevModule] : []),
       ],
     };
   }

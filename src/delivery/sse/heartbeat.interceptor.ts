@@ -6,9 +6,12 @@ import {
   type MessageEvent,
   type NestInterceptor,
 } from '@nestjs/common';
+import type { ServerResponse } from 'node:http';
 import { interval, map, merge, Observable, share, takeUntil, last, defaultIfEmpty } from 'rxjs';
 import type { AppConfig } from '../../config/app-config.js';
 import { APP_CONFIG } from '../../app.tokens.js';
+
+export const HEARTBEAT_INTERVAL_HEADER = 'Heartbeat-Interval-Ms';
 
 const HEARTBEAT: MessageEvent = Object.freeze({ comment: 'heartbeat' });
 
@@ -21,7 +24,12 @@ const HEARTBEAT: MessageEvent = Object.freeze({ comment: 'heartbeat' });
 export class HeartbeatInterceptor implements NestInterceptor {
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
-  intercept(_context: ExecutionContext, next: CallHandler): Observable<MessageEvent> {
+  intercept(context: ExecutionContext, next: CallHandler): Observable<MessageEvent> {
+    // Tells the browser client how long a silence means a stalled stream (a buffering proxy).
+    context
+      .switchToHttp()
+      .getResponse<ServerResponse>()
+      .setHeader(HEARTBEAT_INTERVAL_HEADER, String(this.config.SSE_HEARTBEAT_MS));
     const events = (next.handle() as Observable<MessageEvent>).pipe(share());
     const ended = events.pipe(defaultIfEmpty(null), last());
     const beats = interval(this.config.SSE_HEARTBEAT_MS).pipe(

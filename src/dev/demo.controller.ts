@@ -1,0 +1,26 @@
+import { Controller, Get, Req, Res } from '@nestjs/common';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { CONTENT_TYPES, sendAsset } from '../client-assets/asset-file.js';
+
+const DEMO_CSP = "default-src 'self'; style-src 'self' 'unsafe-inline'; object-src 'none'";
+
+/** The demo page and its script: the dev profile's manual test bench. */
+@Controller()
+export class DemoController {
+  @Get()
+  page(@Req() req: IncomingMessage, @Res() res: ServerResponse): Promise<void> {
+    return sendAsset(req, res, 'demo/index.html', CONTENT_TYPES.html, {
+      'Content-Security-Policy': DEMO_CSP,
+    });
+  }
+
+  @Get('client/demo.js')
+  script(@Req() req: IncomingMessage, @Res() res: ServerResponse): Promise<void> {
+    return sendAsset(req, res, 'dist/demo.js', CONTENT_TYPES.js);
+  }
+
+  @Get('client/demo.js.map')
+  sourceMap(@Req() req: IncomingMessage, @Res() res: ServerResponse): Promise<void> {
+    return sendAsset(req, res, 'dist/demo.js.map', CONTENT_TYPES.map);
+  }
+}
