@@ -227,6 +227,88 @@ describe('browser client in Chromium', () => {
     for (const p of rest) await expectExactlyOnce(p, all);
     await pollUntil(() => limiter.countFor(user) === 1);
   });
+
+  interface InPage {
+    notifications: { id: string; payload: { text: string } }[];
+    resets: { id: string }[];
+    status: { state: string; transport: string | null; role: string; lastEventId: string | null };
+    getTokenCalls: number;
+  }
+
+  /**
+   * Runs the served library directly (no demo page logic) in a page of the gateway's origin.
+   * `getToken` mints a fresh token through the dev endpoint and counts its calls.
+   */
+  const runLibrary = async (user: string, options: Record<string, unknown>): Promise<Page> => {
+    const page = await context.newPage();
+    await page.goto(`${gw.url}/`);
+    await page.evaluate(
+      async ({ user, options }) => {
+        const bundle = '/client/notify-client.js';
+        const { connect } = await import(bundle);
+        const state = { notifications: [], resets: [], status: null, getTokenCalls: 0 };
+        (window as unknown as { inPage: unknown }).inPage = state;
+        const client = connect({
+          url: location.origin,
+          ...options,
+          getToken: async () => {
+            state.getTokenCalls++;
+            const res = await fetch('/dev/tokens', {
+              method: 'POST',
+              headers: { 'content-type': 'application/json' },
+              body: JSON.stringify({ userId: user }),
+            });
+            return ((await res.json()) as { token: string }).token;
+          },
+        });
+        client.on('notification', (n: never) => state.notifications.push(n));
+        client.on('reset', (r: never) => state.resets.push(r));
+        client.on('status', (s: never) => (state.status = s));
+      },
+      { user, options },
+    );
+    return page;
+  };
+  const inPage = (page: Page) =>
+    page.evaluate(() => (window as unknown as { inPage: InPage }).inPage);
+  /** `check` runs in the page, on the state runLibrary keeps there. */
+  const waitInPage = (page: Page, check: () => boolean) =>
+    page.waitForFunction(check, undefined, { timeout: 15_000 });
+
+  it('replaces an expired token through getToken and connects', async () => {
+    const user = 'expiring';
+    const page = await runLibrary(user, { token: await gw.token(user, { ttlSeconds: -60 }) });
+    await waitInPage(page, () => {
+      const { status } = (window as unknown as { inPage: InPage }).inPage;
+      return status?.state === 'open' && status.lastEventId !== null;
+    });
+    await publishers.http(gw, note(user, 'after refresh'));
+    await waitInPage(
+      page,
+      () => (window as unknown as { inPage: InPage }).inPage.notifications.length === 1,
+    );
+    const state = await inPage(page);
+    expect(state.getTokenCalls).toBe(1);
+    expect(state.notifications[0].payload.text).toBe('after refresh');
+  });
+
+  it('a cursor the server cannot resume yields a reset, then live notifications', async () => {
+    const user = 'stale-cursor';
+    const page = await runLibrary(user, { lastEventId: 'zzzzzz-1', share: false });
+    await waitInPage(
+      page,
+      () => (window as unknown as { inPage: InPage }).inPage.resets.length === 1,
+    );
+    await publishers.http(gw, note(user, 'after reset'));
+    await waitInPage(
+      page,
+      () => (window as unknown as { inPage: InPage }).inPage.notifications.length === 1,
+    );
+    const state = await inPage(page);
+    expect(state.resets[0].id).toMatch(/^[a-z0-9]+-[a-z0-9]+$/);
+    expect(state.status).toMatchObject({ state: 'open', transport: 'sse', role: 'solo' });
+    expect(state.getTokenCalls).toBe(1);
+  });
 });
 
 /** For state with no event to await (a server-side counter): checks until true or the deadline. */
