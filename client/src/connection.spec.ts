@@ -119,6 +119,14 @@ describe('Connection', () => {
     expect(h.attempts).toHaveLength(3);
   });
 
+  it('asks for a fresh token after a WebSocket handshake fails (its status is hidden)', async () => {
+    const h = harness({ transport: 'ws' });
+    await tick();
+    h.attempts[0].end({ kind: 'unavailable', reason: 'closed (1006)' });
+    await tick(1000);
+    expect(h.attempts[1]).toMatchObject({ transport: 'ws', params: { token: 'token-2' } });
+  });
+
   it('honours Retry-After when the server refuses for now', async () => {
     const h = harness({ transport: 'longpoll' });
     await tick();

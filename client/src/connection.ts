@@ -23,6 +23,8 @@ export interface TokenSource {
   current(): Promise<string>;
   /** A fresh token after the server refused the current one; null when there is no way to get one. */
   refresh(): Promise<string | null>;
+  /** Whether `refresh` can get a new token (a `getToken` was given). */
+  readonly renewable: boolean;
 }
 
 export interface ConnectionEvents {
@@ -161,7 +163,12 @@ export class Connection {
           );
           return void this.connect(false);
         }
-        return this.retry(end.kind === 'stalled' ? 'stalled' : end.reason);
+        // A refused WebSocket handshake hides its HTTP status: it may have been an expired token.
+        return this.retry(
+          end.kind === 'stalled' ? 'stalled' : end.reason,
+          0,
+          end.kind === 'unavailable' && this.active === 'ws' && this.settings.tokens.renewable,
+        );
       case 'dropped':
         return this.retry(end.reason, end.retryAfterMs);
     }

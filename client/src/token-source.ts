@@ -17,5 +17,6 @@ export function tokenSource(
   return {
     current: () => current ?? fetchFresh(),
     refresh: async () => (getToken ? fetchFresh() : null),
+    renewable: getToken !== undefined,
   };
 }

@@ -6,11 +6,8 @@ import {
   type TransportEnd,
 } from './transport.js';
 
-/** Close codes the gateway uses (docs/protocol.md): 4401 token, 4400 bad request, 4429 caps. */
-const CLOSE_UNAUTHORIZED = 4401;
-const CLOSE_BAD_REQUEST = 4400;
-const CLOSE_TOO_MANY = 4429;
-const CLOSE_TRY_AGAIN_LATER = 1013;
+/** The gateway closes with 4401 when the token expires; every other close is resumed by cursor. */
+const CLOSE_TOKEN_EXPIRED = 4401;
 
 interface Frame {
   event?: unknown;
@@ -20,14 +17,21 @@ interface Frame {
 /**
  * WebSocket with JSON frames. A browser WebSocket cannot set headers, so the token travels as the
  * `access_token` query parameter (the server redacts it from logs). The client pings every
- * heartbeat interval; silence for twice that means the link is dead.
+ * heartbeat interval; silence for twice that means the link is dead. The gateway refuses a bad
+ * token, origin or cap before the handshake, with an HTTP status the browser does not reveal: such
+ * a refusal surfaces as `unavailable`.
  */
 export const openWs: OpenTransport = (params, sink) => {
+  if (params.channels.length === 0) {
+    const reason = 'the WebSocket transport subscribes per channel: pass `channels`';
+    return { ended: Promise.resolve({ kind: 'rejected', reason }), stop: () => undefined };
+  }
   let stopped = false;
   let finish!: (end: TransportEnd) => void;
   const ended = new Promise<TransportEnd>((resolve) => (finish = resolve));
   const heartbeatMs = params.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
   let opened = false;
+  let subscribed = false;
   let watchdog: ReturnType<typeof setTimeout> | undefined;
   let pinger: ReturnType<typeof setInterval> | undefined;
 
@@ -85,29 +89,23 @@ export const openWs: OpenTransport = (params, sink) => {
         if (typeof data.id === 'string') sink.reset(data.id);
         break;
       case 'subscribed':
-        // Where a subscription without a cursor starts, when the server says.
-        for (const key of ['id', 'cursor', 'lastEventId']) {
-          if (typeof data[key] === 'string') {
-            sink.cursor(data[key] as string);
-            break;
-          }
-        }
+        // Sent once live delivery is in place, with the position the subscription starts from.
+        subscribed = true;
+        if (typeof data.id === 'string') sink.cursor(data.id);
         break;
       case 'pong':
         sink.heartbeat();
         break;
       case 'error':
-        if (data.code === 'unauthorized' || data.code === 'token_expired')
-          end({ kind: 'unauthorized' });
+        // A refused subscribe leaves the socket open but silent: repeating it cannot help.
+        if (!subscribed && data.code === 'bad_request') {
+          end({ kind: 'rejected', reason: String(data.message ?? 'bad request') });
+        }
         break;
     }
   };
   ws.onclose = (ev) => {
-    if (ev.code === CLOSE_UNAUTHORIZED) return end({ kind: 'unauthorized' });
-    if (ev.code === CLOSE_BAD_REQUEST)
-      return end({ kind: 'rejected', reason: ev.reason || 'bad request' });
-    if (ev.code === CLOSE_TOO_MANY || ev.code === CLOSE_TRY_AGAIN_LATER)
-      return end({ kind: 'dropped', reason: ev.reason || 'too many connections' });
+    if (ev.code === CLOSE_TOKEN_EXPIRED) return end({ kind: 'unauthorized' });
     const reason = `closed (${ev.code}${ev.reason ? ` ${ev.reason}` : ''})`;
     end(opened ? { kind: 'dropped', reason } : { kind: 'unavailable', reason });
   };
