@@ -309,6 +309,34 @@ describe('browser client in Chromium', () => {
     expect(state.status).toMatchObject({ state: 'open', transport: 'sse', role: 'solo' });
     expect(state.getTokenCalls).toBe(1);
   });
+
+  it('falls back to long polling when SSE is blocked, and still receives', async () => {
+    await context.route('**/v1/notifications/stream**', (route) => route.abort());
+    const user = 'sse-blocked';
+    const page = await openDemo(`user=${user}`);
+    await waitUntilLive(page, 'longpoll');
+    await publishers.http(gw, note(user, 'via long polling'));
+    await publishers.http(gw, note(user, 'and another', 'orders'));
+    await waitForTexts(page, ['via long polling', 'and another']);
+    expect((await shown(page)).map((s) => s.text)).toEqual(['via long polling', 'and another']);
+  });
+
+  it('falls back to long polling when SSE heartbeats stop arriving in time', async () => {
+    const user = 'sse-stalled';
+    // The client expects a heartbeat every 300 ms; the server sends one every second, so the
+    // stream looks buffered after 600 ms of silence.
+    const page = await runLibrary(user, { heartbeatMs: 300, share: false });
+    await waitInPage(page, () => {
+      const { status } = (window as unknown as { inPage: InPage }).inPage;
+      return status?.state === 'open' && status.transport === 'longpoll';
+    });
+    await publishers.http(gw, note(user, 'after the stall'));
+    await waitInPage(
+      page,
+      () => (window as unknown as { inPage: InPage }).inPage.notifications.length === 1,
+    );
+    expect((await inPage(page)).notifications[0].payload.text).toBe('after the stall');
+  });
 });
 
 /** For state with no event to await (a server-side counter): checks until true or the deadline. */
