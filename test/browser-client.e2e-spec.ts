@@ -18,9 +18,6 @@ import type { ConnectionLimiter } from '../src/connections/connection-limiter.js
 import { launchChromium } from './support/browser.js';
 import { startGateway, type TestGateway } from './support/gateway.js';
 
-// A page, a hand-over and a fallback each take a second or two; leave room on a busy machine.
-jest.setTimeout(30_000);
-
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const SCREENSHOT = `${ROOT}artifacts/demo.png`;
 

@@ -10,6 +10,7 @@ import type { ServerResponse } from 'node:http';
 import { interval, map, merge, Observable, share, takeUntil, last, defaultIfEmpty } from 'rxjs';
 import type { AppConfig } from '../../config/app-config.js';
 import { APP_CONFIG } from '../../app.tokens.js';
+import { Metrics } from '../../metrics/metrics.service.js';
 
 export const HEARTBEAT_INTERVAL_HEADER = 'Heartbeat-Interval-Ms';
 
@@ -22,7 +23,10 @@ const HEARTBEAT: MessageEvent = Object.freeze({ comment: 'heartbeat' });
  */
 @Injectable()
 export class HeartbeatInterceptor implements NestInterceptor {
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly metrics: Metrics,
+  ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<MessageEvent> {
     // Tells the browser client how long a silence means a stalled stream (a buffering proxy).
@@ -33,7 +37,10 @@ export class HeartbeatInterceptor implements NestInterceptor {
     const events = (next.handle() as Observable<MessageEvent>).pipe(share());
     const ended = events.pipe(defaultIfEmpty(null), last());
     const beats = interval(this.config.SSE_HEARTBEAT_MS).pipe(
-      map(() => HEARTBEAT),
+      map(() => {
+        this.metrics.heartbeat('sse');
+        return HEARTBEAT;
+      }),
       takeUntil(ended),
     );
     return merge(events, beats);

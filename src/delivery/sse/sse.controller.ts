@@ -8,22 +8,40 @@ import {
   UseInterceptors,
   type MessageEvent,
 } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiCookieAuth,
+  ApiHeader,
+  ApiOperation,
+  ApiProduces,
+  ApiQuery,
+  ApiResponse,
+  ApiSecurity,
+  ApiTags,
+} from '@nestjs/swagger';
 import { map, type Observable } from 'rxjs';
+import { ApiErrors } from '../../api-docs/api-errors.decorator.js';
 import { CurrentPrincipal, JwtAuthGuard } from '../../auth/jwt-auth.guard.js';
 import type { Principal } from '../../auth/token-verifier.js';
 import type { AppConfig } from '../../config/app-config.js';
 import { APP_CONFIG } from '../../app.tokens.js';
 import { CountsAsConnection } from '../../connections/connection-cap.guard.js';
 import { NotificationStreams, type StreamItem } from '../../hub/notification-streams.js';
+import { Metrics } from '../../metrics/metrics.service.js';
 import { parseChannels, parseCursor } from '../stream-query.js';
 import { HeartbeatInterceptor } from './heartbeat.interceptor.js';
 
+@ApiTags('stream')
+@ApiBearerAuth()
+@ApiCookieAuth()
+@ApiSecurity('query')
 @Controller('v1/notifications')
 @UseGuards(JwtAuthGuard)
 export class SseController {
   constructor(
     private readonly streams: NotificationStreams,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly metrics: Metrics,
   ) {}
 
   /**
@@ -31,6 +49,29 @@ export class SseController {
    * `lastEventId` query parameter, for clients that cannot set headers).
    */
   @Sse('stream')
+  @ApiOperation({
+    summary: "The caller's notifications as Server-Sent Events",
+    description:
+      'Events `notification` and `reset`, `: heartbeat` comments; see docs/protocol.md. Counts against MAX_CONNECTIONS_PER_USER and MAX_CONNECTIONS.',
+  })
+  @ApiProduces('text/event-stream')
+  @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'Resume after this event id' })
+  @ApiQuery({
+    name: 'lastEventId',
+    required: false,
+    description: 'Resume cursor, for clients that cannot set headers',
+  })
+  @ApiQuery({
+    name: 'channels',
+    required: false,
+    description: 'Comma-separated channel names (at most 32)',
+  })
+  @ApiResponse({
+    status: 200,
+    description: 'The event stream',
+    content: { 'text/event-stream': {} },
+  })
+  @ApiErrors(400, 401, 429)
   @CountsAsConnection('sse')
   @UseInterceptors(HeartbeatInterceptor)
   stream(
@@ -43,9 +84,13 @@ export class SseController {
       ? parseCursor(lastEventIdHeader, 'Last-Event-ID')
       : parseCursor(lastEventIdQuery, 'lastEventId');
     const retry = this.config.SSE_RETRY_MS;
-    return this.streams
-      .open(principal.userId, { after, channels: parseChannels(channels) })
-      .pipe(map((item, i) => toSse(item, i === 0 ? retry : undefined)));
+    return this.streams.open(principal.userId, { after, channels: parseChannels(channels) }).pipe(
+      map((item, i) => {
+        if (item.kind === 'notification')
+          this.metrics.delivered('sse', item.notification.createdAt);
+        return toSse(item, i === 0 ? retry : undefined);
+      }),
+    );
   }
 }
 
