@@ -38,9 +38,9 @@ export const openLongPoll: OpenTransport = (params, sink) => {
     let cursor = params.cursor;
     let opened = false;
     while (!stopped) {
-      // Without a cursor the first poll asks to be answered at once, with the current position:
-      // the connection is open with a cursor to resume from instead of after a whole timeout.
-      const query: Record<string, string> = { timeout: cursor ? String(timeout) : '0' };
+      // The first poll asks to be answered at once: the connection is known to work (and, without
+      // a cursor, has one to resume from) now rather than after a whole timeout.
+      const query: Record<string, string> = { timeout: opened ? String(timeout) : '0' };
       if (cursor) query.after = cursor;
       const url = joinUrl(params.baseUrl, `/v1/notifications/poll${streamQuery(params, query)}`);
       const stall = setTimeout(() => end({ kind: 'stalled' }), timeout * 1000 + POLL_GRACE_MS);
