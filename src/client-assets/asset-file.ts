@@ -3,8 +3,11 @@ import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 
-/** client/ at the repository root, from src/client-assets (ts) and dist/client-assets (js) alike. */
-export const CLIENT_DIR = fileURLToPath(new URL('../../client/', import.meta.url));
+/**
+ * What `npm run build:client` writes: dist/client/ beside the compiled server, found the same way
+ * from src/client-assets (tests) and dist/client-assets (the built service).
+ */
+export const ASSET_DIR = fileURLToPath(new URL('../../dist/client/', import.meta.url));
 
 export const CONTENT_TYPES = {
   js: 'text/javascript; charset=utf-8',
@@ -13,20 +16,20 @@ export const CONTENT_TYPES = {
 } as const;
 
 /**
- * Sends a file of the browser client. Read on each request (they are a few kilobytes) so a
+ * Sends a file of the built browser client. Read on each request (they are a few kilobytes) so a
  * rebuilt bundle is served without a restart; `no-cache` with an ETag makes browsers revalidate
  * the stable path cheaply instead of keeping a stale client.
  */
 export async function sendAsset(
   req: IncomingMessage,
   res: ServerResponse,
-  relativePath: string,
+  fileName: string,
   contentType: string,
   headers: Record<string, string> = {},
 ): Promise<void> {
   let body: Buffer;
   try {
-    body = await readFile(CLIENT_DIR + relativePath);
+    body = await readFile(ASSET_DIR + fileName);
   } catch {
     res.statusCode = 404;
     res.setHeader('Content-Type', CONTENT_TYPES.map);
@@ -34,7 +37,7 @@ export async function sendAsset(
       JSON.stringify({
         statusCode: 404,
         error: 'not_found',
-        message: `client/${relativePath} is missing: run npm run build:client`,
+        message: `dist/client/${fileName} is missing: run npm run build:client`,
       }),
     );
     return;

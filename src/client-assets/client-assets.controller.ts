@@ -7,11 +7,11 @@ import { CONTENT_TYPES, sendAsset } from './asset-file.js';
 export class ClientAssetsController {
   @Get('notify-client.js')
   bundle(@Req() req: IncomingMessage, @Res() res: ServerResponse): Promise<void> {
-    return sendAsset(req, res, 'dist/notify-client.js', CONTENT_TYPES.js);
+    return sendAsset(req, res, 'notify-client.js', CONTENT_TYPES.js);
   }
 
   @Get('notify-client.js.map')
   sourceMap(@Req() req: IncomingMessage, @Res() res: ServerResponse): Promise<void> {
-    return sendAsset(req, res, 'dist/notify-client.js.map', CONTENT_TYPES.map);
+    return sendAsset(req, res, 'notify-client.js.map', CONTENT_TYPES.map);
   }
 }

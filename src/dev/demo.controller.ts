@@ -9,18 +9,18 @@ const DEMO_CSP = "default-src 'self'; style-src 'self' 'unsafe-inline'; object-s
 export class DemoController {
   @Get()
   page(@Req() req: IncomingMessage, @Res() res: ServerResponse): Promise<void> {
-    return sendAsset(req, res, 'demo/index.html', CONTENT_TYPES.html, {
+    return sendAsset(req, res, 'demo.html', CONTENT_TYPES.html, {
       'Content-Security-Policy': DEMO_CSP,
     });
   }
 
   @Get('client/demo.js')
   script(@Req() req: IncomingMessage, @Res() res: ServerResponse): Promise<void> {
-    return sendAsset(req, res, 'dist/demo.js', CONTENT_TYPES.js);
+    return sendAsset(req, res, 'demo.js', CONTENT_TYPES.js);
   }
 
   @Get('client/demo.js.map')
   sourceMap(@Req() req: IncomingMessage, @Res() res: ServerResponse): Promise<void> {
-    return sendAsset(req, res, 'dist/demo.js.map', CONTENT_TYPES.map);
+    return sendAsset(req, res, 'demo.js.map', CONTENT_TYPES.map);
   }
 }
