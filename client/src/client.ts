@@ -50,6 +50,7 @@ export function connect(options: ConnectOptions): NotifyClient {
 
   let stop: () => void = () => undefined;
   const start = async () => {
+    if (closed) return;
     const canShare =
       options.share !== false &&
       typeof BroadcastChannel === 'function' &&
