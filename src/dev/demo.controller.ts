@@ -1,10 +1,12 @@
 import { Controller, Get, Req, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CONTENT_TYPES, sendAsset } from '../client-assets/asset-file.js';
 
 const DEMO_CSP = "default-src 'self'; style-src 'self' 'unsafe-inline'; object-src 'none'";
 
-/** The demo page and its script: the dev profile's manual test bench. */
+/** The demo page and its script: the dev profile's manual test bench (not in the API document). */
+@ApiExcludeController()
 @Controller()
 export class DemoController {
   @Get()

@@ -1,4 +1,5 @@
 import { BadRequestException, Body, Controller, HttpCode, Inject, Post } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
 import { TOKEN_SETTINGS } from '../app.tokens.js';
 import { PUBLISH_SCOPE, signToken, type TokenSettings } from '../auth/token-verifier.js';
 import { USER_ID_PATTERN } from '../notifications/notification.codec.js';
@@ -19,7 +20,9 @@ export interface DevTokensResponse {
  * Mints tokens with the dev profile's throwaway secret so the demo page can sign in as anyone.
  * Mounted only in the dev profile (no JWT settings, not production): with real settings the
  * service holds no signing key at all.
+ * Left out of the OpenAPI document, which describes what production serves.
  */
+@ApiExcludeController()
 @Controller('dev')
 export class DevTokensController {
   constructor(@Inject(TOKEN_SETTINGS) private readonly settings: TokenSettings) {}
