@@ -1,4 +1,4 @@
-import type { Connection, ConnectionEvents, ConnectionStatus } from './connection.js';
+import type { ConnectionEvents, ConnectionStatus } from './connection.js';
 import type { Notification, Role, Status } from './types.js';
 
 /** Messages between the tabs of one origin that share a connection. */
@@ -7,6 +7,13 @@ type Relay =
   | { readonly type: 'notification'; readonly notification: Notification }
   | { readonly type: 'reset'; readonly id: string }
   | { readonly type: 'status'; readonly status: ConnectionStatus };
+
+/** The part of a Connection the leader drives. */
+export interface LeaderConnection {
+  start(): void;
+  stop(): void;
+  readonly status: ConnectionStatus;
+}
 
 export interface Delivery {
   notification(n: Notification): void;
@@ -35,7 +42,7 @@ export class SharedConnection {
   private readonly channel: BroadcastChannel;
   private readonly abort = new AbortController();
   private role: Role = 'follower';
-  private connection: Connection | null = null;
+  private connection: LeaderConnection | null = null;
   private cursor: string | null;
   private release: (() => void) | null = null;
   private closed = false;
@@ -43,7 +50,10 @@ export class SharedConnection {
   constructor(
     private readonly name: string,
     cursor: string | null,
-    private readonly newConnection: (cursor: string | null, events: ConnectionEvents) => Connection,
+    private readonly newConnection: (
+      cursor: string | null,
+      events: ConnectionEvents,
+    ) => LeaderConnection,
     private readonly deliver: Delivery,
   ) {
     this.cursor = cursor;
