@@ -325,6 +325,60 @@ describe('browser client in Chromium', () => {
     );
     expect((await inPage(page)).notifications[0].payload.text).toBe('after the stall');
   });
+
+  it('receives over WebSocket when asked, only on the subscribed channels', async () => {
+    const user = 'ws-viewer';
+    const page = await openDemo(`user=${user}&transport=ws&channels=chat,orders`);
+    await waitUntilLive(page, 'ws');
+    await publishers.http(gw, note(user, 'not subscribed', 'other'));
+    await publishers.http(gw, note(user, 'over the socket'));
+    await publishers.http(gw, note(user, 'an order', 'orders'));
+    await waitForTexts(page, ['over the socket', 'an order']);
+    expect((await shown(page)).map((s) => s.text)).toEqual(['over the socket', 'an order']);
+  });
+
+  it('over WebSocket, an expired token (close 4401) is renewed and the stream resumed', async () => {
+    const user = 'ws-expiring';
+    // Hold the renewal until a notification has been published while the socket is down.
+    let renewalAsked!: () => void;
+    const asked = new Promise<void>((r) => (renewalAsked = r));
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    await context.route('**/dev/tokens', async (route) => {
+      renewalAsked();
+      await gate;
+      await route.continue();
+    });
+    const page = await runLibrary(user, {
+      transport: 'ws',
+      channels: ['chat'],
+      token: await gw.token(user, { ttlSeconds: 2 }),
+    });
+    await waitInPage(page, () => {
+      const { status } = (window as unknown as { inPage: InPage }).inPage;
+      return status?.state === 'open' && status.lastEventId !== null;
+    });
+    await publishers.http(gw, note(user, 'before expiry'));
+    await asked; // the server closed the socket with 4401 and the client asked for a new token
+    await publishers.http(gw, note(user, 'while renewing'));
+    release();
+    await waitInPage(page, () => {
+      const { status, getTokenCalls } = (window as unknown as { inPage: InPage }).inPage;
+      return getTokenCalls === 1 && status.state === 'open';
+    });
+    await publishers.http(gw, note(user, 'after renewal'));
+    await waitInPage(
+      page,
+      () => (window as unknown as { inPage: InPage }).inPage.notifications.length >= 3,
+    );
+    const state = await inPage(page);
+    expect(state.notifications.map((n) => n.payload.text)).toEqual([
+      'before expiry',
+      'while renewing',
+      'after renewal',
+    ]);
+    expect(state.status.transport).toBe('ws');
+  });
 });
 
 /** For state with no event to await (a server-side counter): checks until true or the deadline. */
