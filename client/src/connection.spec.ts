@@ -83,7 +83,7 @@ describe('Connection', () => {
   it('auto: falls back to long polling when an open SSE stream stalls', async () => {
     const h = harness();
     await tick();
-    h.attempts[0].sink.opened({ heartbeatMs: 1000 });
+    h.attempts[0].sink.opened();
     h.attempts[0].sink.cursor('e-1');
     h.attempts[0].end({ kind: 'stalled' });
     await tick();
@@ -94,7 +94,7 @@ describe('Connection', () => {
     const h = harness();
     await tick();
     const first = h.attempts[0];
-    first.sink.opened({ heartbeatMs: 1000 });
+    first.sink.opened();
     first.sink.notification(note('e-1'));
     first.sink.notification(note('e-2'));
     first.end({ kind: 'dropped', reason: 'stream ended' });

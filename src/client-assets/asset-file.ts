@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
  * What `npm run build:client` writes: dist/client/ beside the compiled server, found the same way
  * from src/client-assets (tests) and dist/client-assets (the built service).
  */
-export const ASSET_DIR = fileURLToPath(new URL('../../dist/client/', import.meta.url));
+const ASSET_DIR = fileURLToPath(new URL('../../dist/client/', import.meta.url));
 
 export const CONTENT_TYPES = {
   js: 'text/javascript; charset=utf-8',

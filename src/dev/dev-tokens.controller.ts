@@ -4,8 +4,8 @@ import { TOKEN_SETTINGS } from '../app.tokens.js';
 import { PUBLISH_SCOPE, signToken, type TokenSettings } from '../auth/token-verifier.js';
 import { USER_ID_PATTERN } from '../notifications/notification.codec.js';
 
-export const DEV_TOKEN_MAX_TTL_SECONDS = 12 * 3600;
-export const DEV_PUBLISHER = 'dev-publisher';
+const DEV_TOKEN_MAX_TTL_SECONDS = 12 * 3600;
+const DEV_PUBLISHER = 'dev-publisher';
 
 export interface DevTokensResponse {
   userId: string;

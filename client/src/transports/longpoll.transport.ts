@@ -79,7 +79,7 @@ export const openLongPoll: OpenTransport = (params, sink) => {
       if (stopped) return;
       if (!opened) {
         opened = true;
-        sink.opened({ heartbeatMs: timeout * 1000 });
+        sink.opened();
       }
       if (answer.reset) sink.reset(answer.cursor);
       else if (answer.notifications.length === 0) sink.heartbeat();

@@ -11,7 +11,7 @@ import {
 } from './transport.js';
 
 /** The response header that tells the client the server's SSE_HEARTBEAT_MS. */
-export const HEARTBEAT_HEADER = 'Heartbeat-Interval-Ms';
+const HEARTBEAT_HEADER = 'Heartbeat-Interval-Ms';
 
 /**
  * Server-Sent Events over fetch rather than EventSource: EventSource cannot send the token in a
@@ -75,7 +75,7 @@ export const openSse: OpenTransport = (params, sink) => {
     const announced = Number(res.headers.get(HEARTBEAT_HEADER));
     if (params.heartbeatMs === undefined && announced > 0) heartbeatMs = announced;
     opened = true;
-    sink.opened({ heartbeatMs });
+    sink.opened();
     arm();
 
     const parser = new SseParser();

@@ -3,7 +3,7 @@ import type { Notification } from '../types.js';
 /** What a transport reports while it runs. */
 export interface TransportSink {
   /** The server accepted the connection (or answered the first poll). */
-  opened(info: { heartbeatMs: number }): void;
+  opened(): void;
   notification(notification: Notification): void;
   reset(id: string): void;
   /** A position without a notification: where a stream opened without a cursor starts. */

@@ -68,7 +68,7 @@ export const openWs: OpenTransport = (params, sink) => {
     const data: Record<string, unknown> = { channels: [...params.channels] };
     if (params.cursor) data.lastEventId = params.cursor;
     send('subscribe', data);
-    sink.opened({ heartbeatMs });
+    sink.opened();
     arm();
     pinger = setInterval(() => send('ping'), heartbeatMs);
   };

@@ -12,7 +12,7 @@ import type { AppConfig } from '../../config/app-config.js';
 import { APP_CONFIG } from '../../app.tokens.js';
 import { Metrics } from '../../metrics/metrics.service.js';
 
-export const HEARTBEAT_INTERVAL_HEADER = 'Heartbeat-Interval-Ms';
+const HEARTBEAT_INTERVAL_HEADER = 'Heartbeat-Interval-Ms';
 
 const HEARTBEAT: MessageEvent = Object.freeze({ comment: 'heartbeat' });
 
