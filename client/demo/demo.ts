@@ -1,4 +1,10 @@
-import { connect, type Notification, type NotifyClient, type Status } from '../src/index.js';
+import {
+  connect,
+  type ConnectOptions,
+  type Notification,
+  type NotifyClient,
+  type Status,
+} from '../src/index.js';
 
 interface DevTokens {
   token: string;
@@ -36,7 +42,7 @@ async function start(user: string, channels: string[], transport: string): Promi
     token: tokens.token,
     getToken: async () => (await mintTokens(user)).token,
     channels,
-    transport: transport as 'auto',
+    transport: transport as ConnectOptions['transport'],
   });
   client.on('status', showStatus);
   client.on('notification', showNotification);
