@@ -6,10 +6,13 @@ import {
   type MessageEvent,
   type NestInterceptor,
 } from '@nestjs/common';
+import type { ServerResponse } from 'node:http';
 import { interval, map, merge, Observable, share, takeUntil, last, defaultIfEmpty } from 'rxjs';
 import type { AppConfig } from '../../config/app-config.js';
 import { APP_CONFIG } from '../../app.tokens.js';
 import { Metrics } from '../../metrics/metrics.service.js';
+
+const HEARTBEAT_INTERVAL_HEADER = 'Heartbeat-Interval-Ms';
 
 const HEARTBEAT: MessageEvent = Object.freeze({ comment: 'heartbeat' });
 
@@ -25,7 +28,12 @@ export class HeartbeatInterceptor implements NestInterceptor {
     private readonly metrics: Metrics,
   ) {}
 
-  intercept(_context: ExecutionContext, next: CallHandler): Observable<MessageEvent> {
+  intercept(context: ExecutionContext, next: CallHandler): Observable<MessageEvent> {
+    // Tells the browser client how long a silence means a stalled stream (a buffering proxy).
+    context
+      .switchToHttp()
+      .getResponse<ServerResponse>()
+      .setHeader(HEARTBEAT_INTERVAL_HEADER, String(this.config.SSE_HEARTBEAT_MS));
     const events = (next.handle() as Observable<MessageEvent>).pipe(share());
     const ended = events.pipe(defaultIfEmpty(null), last());
     const beats = interval(this.config.SSE_HEARTBEAT_MS).pipe(
