@@ -16,7 +16,11 @@ export const SERVICE_ENV: Record<string, string> = {
 };
 
 const SCRIPTS: Record<TargetKind, Record<Transport, string>> = {
-  service: { sse: 'dist/main.js', ws: 'dist/main.js' },
+  // BENCH_SERVICE_SCRIPT runs another build of the service (e.g. main's) for before/after figures.
+  service: {
+    sse: process.env.BENCH_SERVICE_SCRIPT ?? 'dist/main.js',
+    ws: process.env.BENCH_SERVICE_SCRIPT ?? 'dist/main.js',
+  },
   floor: {
     sse: 'dist/bench-build/bench/floor/sse-floor.server.js',
     ws: 'dist/bench-build/bench/floor/ws-floor.server.js',
