@@ -209,7 +209,7 @@ export async function unicast(
         await warmUp(pool, pub, active);
         const cpu0 = server.cpuSeconds();
         let run: PublishRun;
-        if (o.mode === 'closed') run = await publishClosedLoop(pub, active, 500, 2, ctx.durationMs);
+        if (o.mode === 'closed') run = await publishClosedLoop(pub, active, 500, 4, ctx.durationMs);
         else {
           const { ratePerSecond, batch } = o.mode;
           run = await publishPaced(

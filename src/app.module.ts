@@ -2,8 +2,11 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_CONFIG } from './app.tokens.js';
 import { AuthModule } from './auth/auth.module.js';
 import type { AppConfig } from './config/app-config.js';
+import { LongPollModule } from './delivery/longpoll/long-poll.module.js';
 import { SseModule } from './delivery/sse/sse.module.js';
+import { HealthModule } from './health/health.module.js';
 import { HubModule } from './hub/hub.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 import { PublishModule } from './publish/publish.module.js';
 
 @Module({})
@@ -18,7 +21,10 @@ export class AppModule {
       imports: [
         AuthModule,
         HubModule,
+        MetricsModule,
+        HealthModule,
         SseModule,
+        LongPollModule,
         ...(config.HTTP_PUBLISH_ENABLED ? [PublishModule] : []),
       ],
     };

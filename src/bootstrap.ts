@@ -1,22 +1,18 @@
 import 'reflect-metadata';
+import type { LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { apiDocsEnabled, setupApiDocs } from './api-docs/api-docs.js';
 import { AppModule } from './app.module.js';
 import type { AppConfig } from './config/app-config.js';
 import { JsonExceptionFilter } from './common/http-exception.filter.js';
+import { accessLog } from './logging/access-log.middleware.js';
+import { JsonLogger } from './logging/json.logger.js';
 
 export interface CreateAppOptions {
-  /** Nest's own logger; tests silence it. */
-  readonly logger?: false | ('error' | 'warn' | 'log' | 'debug' | 'verbose')[];
+  /** Defaults to JSON lines on stdout at LOG_LEVEL; tests silence it or capture the lines. */
+  readonly logger?: false | LoggerService;
 }
-
-const LOG_LEVELS = {
-  error: ['error'],
-  warn: ['error', 'warn'],
-  info: ['error', 'warn', 'log'],
-  debug: ['error', 'warn', 'log', 'debug'],
-  verbose: ['error', 'warn', 'log', 'debug', 'verbose'],
-} as const;
 
 /** Builds the application exactly as production runs it; `main.ts` and the e2e tests share it. */
 export async function createApp(
@@ -25,11 +21,13 @@ export async function createApp(
 ): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
     bodyParser: false,
-    logger: options.logger ?? [...LOG_LEVELS[config.LOG_LEVEL]],
+    logger: options.logger ?? new JsonLogger(config.LOG_LEVEL),
   });
+  app.use(accessLog());
   app.useBodyParser('json', { limit: config.PUBLISH_MAX_BODY_BYTES });
   app.useGlobalFilters(new JsonExceptionFilter());
   app.disable('x-powered-by');
   app.enableShutdownHooks();
+  if (apiDocsEnabled(config)) setupApiDocs(app);
   return app;
 }

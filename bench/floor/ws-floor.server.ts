@@ -25,8 +25,8 @@ wss.on('connection', (ws, req) => {
   if (!set) byUser.set(user, (set = new Set()));
   set.add(ws);
   all.add(ws);
-  // The client's subscribe frame is accepted and ignored: the floor delivers every channel.
-  ws.on('message', () => {});
+  // Any frame counts as the subscribe; the floor delivers every channel.
+  ws.on('message', () => ws.send('{"event":"subscribed","data":{"channels":["bench"],"id":"0"}}'));
   ws.on('close', () => {
     all.delete(ws);
     set.delete(ws);

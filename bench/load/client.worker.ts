@@ -91,6 +91,8 @@ function openSse(ep: Endpoint, user: string, token: string, keep: boolean): Prom
   });
 }
 
+const SUBSCRIBE = '{"event":"subscribe","data":{"channels":["bench"]}}';
+
 function openWs(ep: Endpoint, user: string, token: string, keep: boolean): Promise<string> {
   return new Promise((resolve) => {
     const ws = new WebSocket(`ws://127.0.0.1:${ep.port}/v1/ws?u=${encodeURIComponent(user)}`, {
@@ -111,15 +113,16 @@ function openWs(ep: Endpoint, user: string, token: string, keep: boolean): Promi
       ws.terminate();
     });
     ws.on('error', (err: NodeJS.ErrnoException) => settle(`error:${err.code ?? err.message}`));
-    ws.on('open', () => {
-      ws.send('{"event":"subscribe","data":{}}');
-      if (keep) conns.add(conn);
-      settle('200');
-      if (!keep) ws.close();
-    });
+    ws.on('open', () => ws.send(SUBSCRIBE));
     ws.on('message', (data: Buffer) => {
       const text = data.toString();
       if (text.includes('"event":"notification"')) onNotification(conn, text);
+      else if (text.includes('"event":"subscribed"')) {
+        // Delivery is live once the server confirms the subscription.
+        if (keep) conns.add(conn);
+        settle('200');
+        if (!keep) ws.close();
+      }
     });
     ws.on('close', () => {
       if (conns.delete(conn)) dropped++;

@@ -5,7 +5,10 @@ import {
   type CanActivate,
   type ExecutionContext,
 } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
 import type { IncomingMessage } from 'node:http';
+import { connectionTransport } from '../connections/connection-route.js';
+import { Metrics } from '../metrics/metrics.service.js';
 import { extractToken } from './token-extractor.js';
 import { InvalidTokenError, TokenVerifier, type Principal } from './token-verifier.js';
 
@@ -15,11 +18,22 @@ type AuthedRequest = IncomingMessage & { [PRINCIPAL]?: Principal };
 /** Resolves the caller from its token before any handler runs, so a refusal is a plain 401. */
 @Injectable()
 export class JwtAuthGuard implements CanActivate {
-  constructor(private readonly verifier: TokenVerifier) {}
+  constructor(
+    private readonly verifier: TokenVerifier,
+    private readonly reflector: Reflector,
+    private readonly metrics: Metrics,
+  ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<AuthedRequest>();
-    req[PRINCIPAL] = await authenticate(this.verifier, req);
+    try {
+      req[PRINCIPAL] = await authenticate(this.verifier, req);
+    } catch (err) {
+      const transport = connectionTransport(this.reflector, context);
+      if (transport && err instanceof UnauthorizedException)
+        this.metrics.rejected('auth', transport);
+      throw err;
+    }
     return true;
   }
 }
@@ -46,6 +60,11 @@ export function principalOf(req: IncomingMessage): Principal {
   const p = (req as AuthedRequest)[PRINCIPAL];
   if (!p) throw new Error('principalOf() used on a route without JwtAuthGuard');
   return p;
+}
+
+/** The caller, when the request has been authenticated (logging uses it on any route). */
+export function findPrincipal(req: IncomingMessage): Principal | undefined {
+  return (req as AuthedRequest)[PRINCIPAL];
 }
 
 export const CurrentPrincipal = createParamDecorator((_: unknown, ctx: ExecutionContext) =>

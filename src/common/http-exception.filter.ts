@@ -58,17 +58,15 @@ export class JsonExceptionFilter implements ExceptionFilter {
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const r = exception.getResponse();
-      if (typeof r === 'object' && r !== null && 'error' in r) {
-        return {
-          statusCode: status,
-          message: exception.message,
-          ...(r as object),
-          error: String((r as ErrorBody).error),
-        } as ErrorBody;
-      }
+      const details = typeof r === 'object' && r !== null ? (r as Record<string, unknown>) : {};
+      // Nest's own exceptions say `error: "Bad Request"`; ours say `bad_request`: one form out.
+      const error = String(details.error ?? HttpStatus[status] ?? 'error')
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, '_');
       return {
+        ...details,
         statusCode: status,
-        error: status === 404 ? 'not_found' : (HttpStatus[status]?.toLowerCase() ?? 'error'),
+        error,
         message: typeof r === 'string' ? r : exception.message,
       };
     }

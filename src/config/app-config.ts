@@ -39,11 +39,20 @@ export const configSchema = z.object({
   MAX_CONNECTIONS: int(1, 1_000_000).default(10_000),
   CONNECTION_RETRY_AFTER_SECONDS: int(1, 3600).default(5),
 
+  LONGPOLL_TIMEOUT_SECONDS: int(0, 55).default(25),
+  LONGPOLL_MAX_TIMEOUT_SECONDS: int(1, 300).default(55),
+  LONGPOLL_MAX_BATCH: int(1, 10_000).default(500),
+
   HISTORY_MAX_PER_USER: int(1, 100_000).default(1000),
   HISTORY_TTL_SECONDS: int(1, 30 * 86_400).default(86_400),
   HISTORY_MAX_USERS: int(1, 10_000_000).default(100_000),
   DEDUPE_TTL_SECONDS: int(1, 30 * 86_400).default(86_400),
   DEDUPE_MAX_KEYS: int(1, 100_000_000).default(1_000_000),
+
+  /** /health/live fails when the event loop stalled longer than this within the last 10 s. */
+  HEALTH_MAX_LOOP_DELAY_MS: int(50, 600_000).default(5000),
+  /** OpenAPI at /docs; unset means on outside production, off in production. */
+  API_DOCS_ENABLED: bool.optional(),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;

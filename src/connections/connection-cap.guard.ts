@@ -14,9 +14,9 @@ import type { ServerResponse } from 'node:http';
 import { principalOf } from '../auth/jwt-auth.guard.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG, CONNECTION_LIMITER } from '../app.tokens.js';
+import { Metrics } from '../metrics/metrics.service.js';
 import type { ConnectionLimiter, Transport } from './connection-limiter.js';
-
-const TRANSPORT = Symbol('transport');
+import { TRANSPORT } from './connection-route.js';
 
 export class ConnectionCapException extends HttpException {
   constructor(reason: 'user_cap' | 'process_cap', limit: number) {
@@ -47,6 +47,7 @@ export class ConnectionCapGuard implements CanActivate {
     private readonly reflector: Reflector,
     @Inject(CONNECTION_LIMITER) private readonly limiter: ConnectionLimiter,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly metrics: Metrics,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -56,9 +57,11 @@ export class ConnectionCapGuard implements CanActivate {
     const { userId } = principalOf(http.getRequest());
     const admission = await this.limiter.admit(userId, transport);
     if (!admission.ok) {
+      this.metrics.rejected('cap', transport);
       res.setHeader('Retry-After', String(this.config.CONNECTION_RETRY_AFTER_SECONDS));
       throw new ConnectionCapException(admission.reason, admission.limit);
     }
+    this.metrics.connected(transport);
     if (res.closed || res.destroyed) admission.lease.release();
     else res.once('close', () => admission.lease.release());
     return true;

@@ -32,8 +32,11 @@ export type ReadResult =
  */
 export interface HistoryStore {
   append(batch: readonly NotificationInput[]): Promise<AppendResult[]>;
-  /** Notifications for `userId` (and broadcasts) strictly after `after`. */
-  read(userId: string, after: Cursor, options: ReadOptions): Promise<ReadResult>;
+  /**
+   * Notifications for `userId` (and broadcasts) strictly after `after`; with `null`, from the
+   * oldest retained one (an inbox listing: never a reset).
+   */
+  read(userId: string, after: Cursor | null, options: ReadOptions): Promise<ReadResult>;
   /** The id of the newest notification (or of the start of the sequence). */
   head(): Promise<string>;
   /** Current number of retained notifications (metrics). */

@@ -82,23 +82,26 @@ export class MemoryHistoryStore implements HistoryStore {
     return results;
   }
 
-  async read(userId: string, after: Cursor, options: ReadOptions): Promise<ReadResult> {
+  async read(userId: string, after: Cursor | null, options: ReadOptions): Promise<ReadResult> {
     const now = this.clock.now();
     const own = this.streams.get(userId);
     const all = this.streams.get(BROADCAST);
     if (own) this.trim(own, now);
     if (all) this.trim(all, now);
     const ownFloor = own ? own.floor : this.evictedFloor;
-    const allFloor = all ? all.floor : this.evictedFloor;
+    // The broadcast stream is never evicted: without one, no broadcast was ever dropped.
+    const allFloor = all?.floor ?? 0;
     if (
-      after.epoch !== this.epoch ||
-      after.seq > this.seq ||
-      after.seq < Math.max(ownFloor, allFloor)
+      after &&
+      (after.epoch !== this.epoch ||
+        after.seq > this.seq ||
+        after.seq < Math.max(ownFloor, allFloor))
     ) {
       return { kind: 'reset', head: formatEventId(this.epoch, this.seq) };
     }
+    const from = after?.seq ?? 0;
     const wanted = (n: StoredNotification) =>
-      n.seq > after.seq &&
+      n.seq > from &&
       (n.expiresAt === 0 || n.expiresAt > now) &&
       (options.channels === null || options.channels.has(n.channel));
     const merged = mergeBySeq(own?.items.filter(wanted) ?? [], all?.items.filter(wanted) ?? []);

@@ -1,4 +1,10 @@
-import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Global,
+  Inject,
+  Module,
+  type BeforeApplicationShutdown,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import type { AppConfig } from '../config/app-config.js';
 import {
   APP_CONFIG,
@@ -8,7 +14,10 @@ import {
   NOTIFICATION_FEED,
 } from '../app.tokens.js';
 import { systemClock, type Clock } from '../common/clock.js';
-import { LocalConnectionLimiter } from '../connections/connection-limiter.js';
+import {
+  LocalConnectionLimiter,
+  type ConnectionLimiter,
+} from '../connections/connection-limiter.js';
 import type { HistoryStore } from '../history/history-store.js';
 import { MemoryFeed } from '../history/memory-feed.js';
 import { MemoryHistoryStore } from '../history/memory-history.store.js';
@@ -16,6 +25,8 @@ import { NotificationIngest } from '../ingest/notification-ingest.js';
 import { NotificationCodec } from '../notifications/notification.codec.js';
 import { NotificationHub } from './notification-hub.js';
 import { NotificationStreams } from './notification-streams.js';
+
+const SHUTDOWN_FLUSH_MS = 2000;
 
 /** Wires the plain-TypeScript core (store, feed, hub, streams, limiter, ingest) into Nest. */
 @Global()
@@ -86,15 +97,29 @@ import { NotificationStreams } from './notification-streams.js';
     NotificationIngest,
   ],
 })
-export class HubModule implements OnApplicationShutdown {
+export class HubModule implements BeforeApplicationShutdown, OnApplicationShutdown {
   constructor(
     private readonly hub: NotificationHub,
     @Inject(HISTORY_STORE) private readonly store: HistoryStore,
+    @Inject(CONNECTION_LIMITER) private readonly limiter: ConnectionLimiter,
   ) {}
 
-  async onApplicationShutdown(): Promise<void> {
-    // Ending the hub completes every stream, which ends each response and releases its slot.
+  /**
+   * Nest closes the HTTP server between `beforeApplicationShutdown` and `onApplicationShutdown`,
+   * and the server waits for open responses: streams must end first. Ending the hub completes
+   * every stream, which ends each response and releases its slot.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
     this.hub.close();
+    // server.close() only sweeps sockets idle at the moment it is called: wait (bounded) for the
+    // ended responses to finish so their keep-alive sockets are idle by then.
+    const deadline = Date.now() + SHUTDOWN_FLUSH_MS;
+    while (this.limiter.total > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
     await this.store.close();
   }
 }

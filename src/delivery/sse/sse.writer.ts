@@ -1,12 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Observable } from 'rxjs';
 import type { StreamItem } from '../../hub/notification-streams.js';
+import type { StoredNotification } from '../../notifications/notification.js';
 
 export interface SseWriterOptions {
   readonly retryMs: number;
   readonly heartbeatMs: number;
   /** Past this many bytes waiting for a client that does not read, it is dropped and resumes by cursor. */
   readonly maxBufferedBytes: number;
+  readonly onDelivered: (n: StoredNotification) => void;
+  readonly onHeartbeat: () => void;
   readonly onError: (err: unknown) => void;
 }
 
@@ -60,9 +63,13 @@ export function writeSse(
     res.write(chunk);
     if (res.writableLength > options.maxBufferedBytes) res.destroy();
   };
-  const heartbeat = setInterval(() => write(HEARTBEAT), options.heartbeatMs);
+  const heartbeat = setInterval(() => {
+    write(HEARTBEAT);
+    options.onHeartbeat();
+  }, options.heartbeatMs);
   const subscription = items.subscribe({
     next: (item) => {
+      if (item.kind === 'notification') options.onDelivered(item.notification);
       if (retry) {
         write(retry + frameOf(item));
         retry = '';

@@ -1,0 +1,43 @@
+import type { INestApplication } from '@nestjs/common';
+import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import type { AppConfig } from '../config/app-config.js';
+import { errorSchema, TOKEN_DESCRIPTION } from './openapi.schemas.js';
+
+export const API_DOCS_PATH = 'docs';
+
+/** Served outside production, and in production only when API_DOCS_ENABLED=true. */
+export function apiDocsEnabled(config: AppConfig): boolean {
+  return config.API_DOCS_ENABLED ?? !config.production;
+}
+
+export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
+  const config = new DocumentBuilder()
+    .setTitle('Notification gateway')
+    .setDescription(
+      'Publishes notifications (HTTP here, or Kafka) and streams them per user to browsers. ' +
+        'The stream and WebSocket wire formats are in docs/protocol.md and the AsyncAPI document.',
+    )
+    .setVersion('1')
+    .addBearerAuth({
+      type: 'http',
+      scheme: 'bearer',
+      bearerFormat: 'JWT',
+      description: TOKEN_DESCRIPTION,
+    })
+    .addCookieAuth('access_token', { type: 'apiKey', in: 'cookie', name: 'access_token' })
+    .addSecurity('query', { type: 'apiKey', in: 'query', name: 'access_token' })
+    .build();
+  const document = SwaggerModule.createDocument(app, config);
+  document.components = {
+    ...document.components,
+    schemas: { ...document.components?.schemas, Error: errorSchema },
+  };
+  return document;
+}
+
+/** `/docs` (Swagger UI) and `/docs-json` (the document). */
+export function setupApiDocs(app: INestApplication): void {
+  SwaggerModule.setup(API_DOCS_PATH, app, () => buildOpenApiDocument(app), {
+    raw: ['json'],
+  });
+}

@@ -1,0 +1,160 @@
+import {
+  BadRequestException,
+  Controller,
+  Get,
+  Header,
+  Inject,
+  Query,
+  UseGuards,
+} from '@nestjs/common';
+import { Observable } from 'rxjs';
+import { CurrentPrincipal, JwtAuthGuard } from '../../auth/jwt-auth.guard.js';
+import type { Principal } from '../../auth/token-verifier.js';
+import type { AppConfig } from '../../config/app-config.js';
+import { APP_CONFIG, HISTORY_STORE } from '../../app.tokens.js';
+import { CountsAsConnection } from '../../connections/connection-cap.guard.js';
+import { formatEventId } from '../../cursor/event-id.js';
+import type { HistoryStore } from '../../history/history-store.js';
+import { NotificationStreams } from '../../hub/notification-streams.js';
+import type { StoredNotification } from '../../notifications/notification.js';
+import { parseChannels, parseCursor } from '../stream-query.js';
+
+/** Body of both endpoints, built from each notification's cached JSON rather than re-serialised. */
+function listBody(
+  notifications: readonly StoredNotification[],
+  cursor: string,
+  extra: Record<string, boolean>,
+): string {
+  const flags = Object.entries(extra)
+    .map(([k, v]) => `,"${k}":${v}`)
+    .join('');
+  return `{"notifications":[${notifications.map((n) => n.json).join(',')}],"cursor":"${cursor}"${flags}}`;
+}
+
+function parseInteger(
+  value: unknown,
+  field: string,
+  min: number,
+  max: number,
+  fallback: number,
+): number {
+  if (value === undefined || value === '') return fallback;
+  const n = typeof value === 'string' && /^\d{1,6}$/.test(value) ? Number(value) : NaN;
+  if (!(n >= min && n <= max)) {
+    throw new BadRequestException({
+      error: 'bad_request',
+      message: `invalid ${field}`,
+      problems: [{ field, message: `must be a whole number from ${min} to ${max}` }],
+    });
+  }
+  return n;
+}
+
+/**
+ * The fallback for proxies and clients that cannot hold a stream: long polling, and plain
+ * polling of the retained history (an inbox view). Same cursor, auth and caps as SSE/WebSocket.
+ */
+@Controller('v1/notifications')
+@UseGuards(JwtAuthGuard)
+export class LongPollController {
+  constructor(
+    private readonly streams: NotificationStreams,
+    @Inject(HISTORY_STORE) private readonly history: HistoryStore,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /**
+   * Answers at once with what is after `after`; otherwise holds until something arrives or
+   * `timeout` seconds pass, then answers an empty list and the same cursor.
+   */
+  @Get('poll')
+  @CountsAsConnection('longpoll')
+  @Header('Content-Type', 'application/json; charset=utf-8')
+  @Header('Cache-Control', 'no-store')
+  poll(
+    @CurrentPrincipal() principal: Principal,
+    @Query('after') afterParam: unknown,
+    @Query('channels') channelsParam: unknown,
+    @Query('timeout') timeoutParam: unknown,
+  ): Observable<string> {
+    const after = parseCursor(afterParam, 'after');
+    const channels = parseChannels(channelsParam);
+    const timeoutMs =
+      parseInteger(
+        timeoutParam,
+        'timeout',
+        0,
+        this.config.LONGPOLL_MAX_TIMEOUT_SECONDS,
+        this.config.LONGPOLL_TIMEOUT_SECONDS,
+      ) * 1000;
+    const maxBatch = this.config.LONGPOLL_MAX_BATCH;
+
+    return new Observable<string>((subscriber) => {
+      const batch: StoredNotification[] = [];
+      let cursor = typeof afterParam === 'string' ? afterParam : '';
+      let answered = false;
+      let flush: NodeJS.Immediate | undefined;
+      const answer = (reset = false) => {
+        if (answered) return;
+        answered = true;
+        subscriber.next(listBody(batch, cursor, { reset }));
+        subscriber.complete();
+      };
+      const inner = this.streams.open(principal.userId, { after, channels }).subscribe({
+        next: (item) => {
+          if (item.kind === 'position') {
+            cursor = item.id;
+            if (timeoutMs === 0) answer();
+          } else if (item.kind === 'reset') {
+            cursor = item.id;
+            answer(true);
+          } else {
+            batch.push(item.notification);
+            cursor = item.notification.id;
+            // A replay emits a whole page synchronously: answer once it is in, not per item.
+            if (batch.length >= maxBatch) answer();
+            else flush ??= setImmediate(() => answer());
+          }
+        },
+        complete: () => answer(),
+        error: (err) => subscriber.error(err),
+      });
+      // A cursor that replays nothing is caught up: plain polling (timeout=0) answers now.
+      const timer = setTimeout(() => answer(), timeoutMs);
+      return () => {
+        clearTimeout(timer);
+        if (flush) clearImmediate(flush);
+        inner.unsubscribe();
+      };
+    });
+  }
+
+  /** Retained notifications after `after` (from the oldest retained without it), oldest first. */
+  @Get()
+  @Header('Content-Type', 'application/json; charset=utf-8')
+  @Header('Cache-Control', 'no-store')
+  async list(
+    @CurrentPrincipal() principal: Principal,
+    @Query('after') afterParam: unknown,
+    @Query('channels') channelsParam: unknown,
+    @Query('limit') limitParam: unknown,
+  ): Promise<string> {
+    const after = parseCursor(afterParam, 'after');
+    const limit = parseInteger(limitParam, 'limit', 1, this.config.LONGPOLL_MAX_BATCH, 100);
+    const page = await this.history.read(principal.userId, after, {
+      channels: parseChannels(channelsParam),
+      limit,
+    });
+    if (page.kind === 'reset') return listBody([], page.head, { hasMore: false, reset: true });
+    const last = page.events.at(-1)?.id;
+    const cursor =
+      last ?? (typeof afterParam === 'string' && afterParam ? afterParam : await this.startOf());
+    return listBody(page.events, cursor, { hasMore: page.hasMore, reset: false });
+  }
+
+  /** The id just before every retained notification: a cursor that lists them all. */
+  private async startOf(): Promise<string> {
+    const head = await this.history.head();
+    return formatEventId(head.slice(0, head.lastIndexOf('-')), 0);
+  }
+}

@@ -1,0 +1,127 @@
+import { beforeEach, describe, expect, it } from '@jest/globals';
+import { ManualClock } from '../common/clock.js';
+import { parseEventId, type Cursor } from '../cursor/event-id.js';
+import type { NotificationInput, StoredNotification } from '../notifications/notification.js';
+import { MemoryFeed } from './memory-feed.js';
+import { MemoryHistoryStore } from './memory-history.store.js';
+
+const input = (
+  userIds: string[] | null,
+  extra: Partial<NotificationInput> = {},
+): NotificationInput => ({
+  userIds,
+  channel: 'chat',
+  type: 't',
+  payloadJson: '{}',
+  ...extra,
+});
+const all = { channels: null, limit: 1000 };
+
+describe('MemoryHistoryStore', () => {
+  let clock: ManualClock;
+  let feed: MemoryFeed;
+  let store: MemoryHistoryStore;
+  let published: StoredNotification[];
+  const limits = {
+    maxPerUser: 3,
+    ttlSeconds: 60,
+    maxUsers: 10,
+    dedupeTtlSeconds: 30,
+    dedupeMaxKeys: 100,
+  };
+  const start = (): Cursor => ({ epoch: store.epoch, seq: 0 });
+
+  beforeEach(() => {
+    clock = new ManualClock();
+    feed = new MemoryFeed();
+    store = new MemoryHistoryStore(limits, feed, clock, 'ep1');
+    published = [];
+    feed.notifications$.subscribe((n) => published.push(n));
+  });
+
+  it('assigns strictly increasing ids and publishes in order', async () => {
+    const r = await store.append([input(['a']), input(['b']), input(['a'])]);
+    const seqs = r.map((x) => parseEventId(x.notification.id)!.seq);
+    expect(seqs).toEqual([1, 2, 3]);
+    expect(published.map((n) => n.seq)).toEqual([1, 2, 3]);
+    expect(await store.head()).toBe('ep1-3');
+  });
+
+  it('reads only the user’s own notifications and broadcasts, after the cursor', async () => {
+    await store.append([input(['a']), input(['b']), input(null), input(['a', 'b'])]);
+    const page = await store.read('a', start(), all);
+    expect(page.kind === 'events' && page.events.map((n) => n.seq)).toEqual([1, 3, 4]);
+    const after = await store.read('a', { epoch: 'ep1', seq: 3 }, all);
+    expect(after.kind === 'events' && after.events.map((n) => n.seq)).toEqual([4]);
+  });
+
+  it('filters channels and pages with hasMore', async () => {
+    await store.append([input(['a']), input(['a'], { channel: 'alerts' }), input(['a'])]);
+    const chat = await store.read('a', start(), { channels: new Set(['chat']), limit: 1 });
+    expect(chat).toMatchObject({ kind: 'events', hasMore: true });
+    expect(chat.kind === 'events' && chat.events.map((n) => n.seq)).toEqual([1]);
+  });
+
+  it('deduplicates producer ids within the window, then forgets them', async () => {
+    const [first] = await store.append([input(['a'], { dedupeKey: 'k1' })]);
+    const [again] = await store.append([input(['a'], { dedupeKey: 'k1' })]);
+    expect(again).toEqual({ notification: first.notification, duplicate: true });
+    expect(published).toHaveLength(1);
+    clock.advance(31_000);
+    const [later] = await store.append([input(['a'], { dedupeKey: 'k1' })]);
+    expect(later.duplicate).toBe(false);
+  });
+
+  it('deduplicates inside one batch', async () => {
+    const r = await store.append([
+      input(['a'], { dedupeKey: 'x' }),
+      input(['a'], { dedupeKey: 'x' }),
+    ]);
+    expect(r.map((x) => x.duplicate)).toEqual([false, true]);
+    expect(store.size()).toBe(1);
+  });
+
+  it('keeps at most maxPerUser and resets a cursor older than what is retained', async () => {
+    await store.append([1, 2, 3, 4, 5].map(() => input(['a'])));
+    expect(store.size()).toBe(3);
+    expect(await store.read('a', start(), all)).toEqual({ kind: 'reset', head: 'ep1-5' });
+    const ok = await store.read('a', { epoch: 'ep1', seq: 2 }, all);
+    expect(ok.kind === 'events' && ok.events.map((n) => n.seq)).toEqual([3, 4, 5]);
+  });
+
+  it('drops notifications older than the ttl and resets cursors before them', async () => {
+    await store.append([input(['a'])]);
+    clock.advance(61_000);
+    await store.append([input(['a'])]);
+    expect(await store.read('a', start(), all)).toMatchObject({ kind: 'reset' });
+    const page = await store.read('a', { epoch: 'ep1', seq: 1 }, all);
+    expect(page.kind === 'events' && page.events.map((n) => n.seq)).toEqual([2]);
+  });
+
+  it('does not replay a notification past its own ttlSeconds', async () => {
+    await store.append([input(['a'], { ttlSeconds: 5 }), input(['a'])]);
+    clock.advance(6000);
+    const page = await store.read('a', start(), all);
+    expect(page.kind === 'events' && page.events.map((n) => n.seq)).toEqual([2]);
+  });
+
+  it('resets cursors from another epoch or from the future', async () => {
+    await store.append([input(['a'])]);
+    expect(await store.read('a', { epoch: 'other', seq: 1 }, all)).toMatchObject({ kind: 'reset' });
+    expect(await store.read('a', { epoch: 'ep1', seq: 99 }, all)).toMatchObject({ kind: 'reset' });
+  });
+
+  it('evicts the least recently written user past maxUsers, and resets that user’s old cursor', async () => {
+    for (let i = 0; i < 11; i++) await store.append([input([`u${i}`])]);
+    expect(store.size()).toBe(10);
+    expect(await store.read('u0', start(), all)).toMatchObject({ kind: 'reset' });
+    const u1 = await store.read('u1', start(), all);
+    expect(u1.kind === 'events' && u1.events).toHaveLength(1);
+  });
+
+  it('lists everything retained when read without a cursor, never a reset', async () => {
+    await store.append([1, 2, 3, 4, 5].map(() => input(['a'])));
+    const page = await store.read('a', null, all);
+    expect(page.kind === 'events' && page.events.map((n) => n.seq)).toEqual([3, 4, 5]);
+  });
+});

@@ -1,0 +1,76 @@
+import { describe, expect, it, jest } from '@jest/globals';
+import { MemoryFeed } from '../history/memory-feed.js';
+import { StoredNotification } from '../notifications/notification.js';
+import { NotificationHub } from './notification-hub.js';
+
+const note = (seq: number, userIds: string[] | null) =>
+  new StoredNotification(seq, `e-${seq}`, userIds, 'chat', 't', '{}', 0, 0);
+
+describe('NotificationHub', () => {
+  it('routes a notification only to its recipients', async () => {
+    const feed = new MemoryFeed();
+    const hub = new NotificationHub(feed);
+    const a: number[] = [];
+    const b: number[] = [];
+    await hub.attach('a', (n) => a.push(n.seq));
+    await hub.attach('b', (n) => b.push(n.seq));
+    feed.publish(note(1, ['a']));
+    feed.publish(note(2, ['b']));
+    feed.publish(note(3, ['a', 'b']));
+    feed.publish(note(4, null));
+    expect(a).toEqual([1, 3, 4]);
+    expect(b).toEqual([2, 3, 4]);
+  });
+
+  it('looks up only the recipients, however many users are connected', async () => {
+    const feed = new MemoryFeed();
+    const hub = new NotificationHub(feed);
+    const others = Array.from({ length: 1000 }, () => jest.fn());
+    await Promise.all(others.map((fn, i) => hub.attach(`other-${i}`, fn)));
+    const mine = jest.fn();
+    await hub.attach('me', mine);
+    const get = jest.spyOn(Map.prototype, 'get');
+    feed.publish(note(1, ['me']));
+    const lookups = get.mock.calls.length;
+    get.mockRestore();
+    expect(mine).toHaveBeenCalledTimes(1);
+    expect(others.every((fn) => fn.mock.calls.length === 0)).toBe(true);
+    expect(lookups).toBe(1);
+  });
+
+  it('counts listeners and forgets a user when the last one leaves (detach is idempotent)', async () => {
+    const feed = new MemoryFeed();
+    const unwatch = jest.spyOn(feed, 'unwatch');
+    const hub = new NotificationHub(feed);
+    const d1 = await hub.attach('a', () => {});
+    const d2 = await hub.attach('a', () => {});
+    expect([hub.connectedUsers, hub.listenerCount]).toEqual([1, 2]);
+    d1();
+    d1();
+    expect([hub.connectedUsers, hub.listenerCount]).toEqual([1, 1]);
+    d2();
+    expect([hub.connectedUsers, hub.listenerCount]).toEqual([0, 0]);
+    expect(unwatch).toHaveBeenCalledTimes(1);
+  });
+
+  it('keeps delivering to others when one listener throws', async () => {
+    const feed = new MemoryFeed();
+    const hub = new NotificationHub(feed);
+    const good = jest.fn();
+    await hub.attach('a', () => {
+      throw new Error('broken socket');
+    });
+    await hub.attach('a', good);
+    feed.publish(note(1, ['a']));
+    expect(good).toHaveBeenCalledTimes(1);
+  });
+
+  it('serialises a notification once, whatever the number of readers', () => {
+    const n = note(1, ['a']);
+    const stringify = jest.spyOn(JSON, 'stringify');
+    const first = n.json;
+    for (let i = 0; i < 100; i++) expect(n.json).toBe(first);
+    expect(stringify.mock.calls.length).toBe(2);
+    stringify.mockRestore();
+  });
+});

@@ -1,0 +1,42 @@
+import { Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { findPrincipal } from '../auth/jwt-auth.guard.js';
+import { redactUrl } from '../auth/token-extractor.js';
+import { withLogContext } from './log-context.js';
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+/** Probes and scrapes come every few seconds: logged at debug so they do not drown the rest. */
+const QUIET = /^\/(?:health\/|metrics(?:$|\?))/;
+
+/**
+ * Gives each request an id (a sane incoming `X-Request-Id` is kept, and echoed back), runs the
+ * rest of the request inside a log context carrying it, and writes one access line when the
+ * response closes: for a stream that is when the connection ends, so `durationMs` is its lifetime.
+ */
+export function accessLog(logger = new Logger('Access')) {
+  return (req: IncomingMessage, res: ServerResponse, next: () => void): void => {
+    const incoming = req.headers['x-request-id'];
+    const reqId =
+      typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    res.setHeader('X-Request-Id', reqId);
+    const started = performance.now();
+    const url = redactUrl(req.url ?? '');
+    res.once('close', () => {
+      const entry = {
+        msg: 'request',
+        method: req.method,
+        url,
+        status: res.statusCode,
+        durationMs: Math.round(performance.now() - started),
+        aborted: !res.writableFinished,
+        reqId,
+        userId: findPrincipal(req)?.userId,
+      };
+      if (QUIET.test(url)) logger.debug(entry);
+      else logger.log(entry);
+    });
+    withLogContext({ reqId, req }, next);
+  };
+}
