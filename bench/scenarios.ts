@@ -253,6 +253,14 @@ export async function unicast(
   );
 }
 
+/** The service's own count of open connections (all transports), from /metrics. */
+async function openConnections(port: number): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  let total = 0;
+  for (const m of text.matchAll(/^gateway_connections\{[^}]*\} (\d+)$/gm)) total += Number(m[1]);
+  return total;
+}
+
 /** S5: broadcasts to `conns` connections at a fixed rate. */
 export async function s5Broadcast(
   ctx: BenchContext,
@@ -329,6 +337,7 @@ export async function s6Churn(ctx: BenchContext, kind: TargetKind, transport: Tr
         const cpu = server.cpuSeconds() - cpu0;
         await sleep(1000);
         const after = await server.rssKb();
+        const gauge = kind === 'service' ? await openConnections(server.port) : undefined;
         const check = await pool.connect(users('after-', cap));
         const row: Row = {
           scenario: 'S6 churn',
@@ -342,6 +351,7 @@ export async function s6Churn(ctx: BenchContext, kind: TargetKind, transport: Tr
           rssAfterMb: mb(after),
           note:
             `RSS after/before ${(after / before).toFixed(3)}; ${check.ok}/${cap} admitted after churn` +
+            (gauge !== undefined ? `; gateway_connections after churn ${gauge}` : '') +
             (statusNote(res.statuses) ? `; churn ${statusNote(res.statuses)}` : ''),
         };
         ctx.log(`  ${kind} ${transport} S6: ${row.note}`);

@@ -3,6 +3,7 @@ import http from 'node:http';
 import { CONNECTION_LIMITER } from '../src/app.tokens.js';
 import type { ConnectionLimiter } from '../src/connections/connection-limiter.js';
 import { startGateway, type TestGateway } from './support/gateway.js';
+import { scrapeMetrics } from './support/metrics-scrape.js';
 import { until } from './support/wait.js';
 
 /** The bound on what may wait for an SSE client that does not read. */
@@ -35,6 +36,8 @@ describe('SSE backpressure', () => {
     }
     await until('the slow client to be dropped', () => limiter.countFor('sleeper') === 0);
     expect(limiter.total).toBe(0);
+    const samples = await scrapeMetrics(gw.url);
+    expect(samples.get('gateway_slow_client_disconnects_total{transport="sse"}')).toBe(1);
     req.destroy();
   }, 30_000);
 });

@@ -98,6 +98,7 @@ export class SseController {
       maxBufferedBytes: SSE_MAX_BUFFERED_BYTES,
       onDelivered: (n) => this.metrics.delivered('sse', n.createdAt),
       onHeartbeat: () => this.metrics.heartbeat('sse'),
+      onSlowClient: () => this.metrics.slowClientDisconnected('sse'),
       onError: (err) =>
         this.logger.error(`stream failed: ${err instanceof Error ? err.message : String(err)}`),
     });

@@ -10,6 +10,7 @@ export interface SseWriterOptions {
   readonly maxBufferedBytes: number;
   readonly onDelivered: (n: StoredNotification) => void;
   readonly onHeartbeat: () => void;
+  readonly onSlowClient: () => void;
   readonly onError: (err: unknown) => void;
 }
 
@@ -61,7 +62,10 @@ export function writeSse(
   let retry = `retry: ${options.retryMs}\n`;
   const write = (chunk: string) => {
     res.write(chunk);
-    if (res.writableLength > options.maxBufferedBytes) res.destroy();
+    if (res.writableLength > options.maxBufferedBytes && !res.destroyed) {
+      options.onSlowClient();
+      res.destroy();
+    }
   };
   const heartbeat = setInterval(() => {
     write(HEARTBEAT);
