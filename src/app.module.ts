@@ -5,6 +5,7 @@ import type { AppConfig } from './config/app-config.js';
 import { LongPollModule } from './delivery/longpoll/long-poll.module.js';
 import { SseModule } from './delivery/sse/sse.module.js';
 import { HealthModule } from './health/health.module.js';
+import { WsModule } from './delivery/ws/ws.module.js';
 import { HubModule } from './hub/hub.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { PublishModule } from './publish/publish.module.js';
@@ -24,6 +25,7 @@ export class AppModule {
         MetricsModule,
         HealthModule,
         SseModule,
+        WsModule,
         LongPollModule,
         ...(config.HTTP_PUBLISH_ENABLED ? [PublishModule] : []),
       ],

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { readFileSync } from 'node:fs';
 import type { LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -6,6 +7,7 @@ import { apiDocsEnabled, setupApiDocs } from './api-docs/api-docs.js';
 import { AppModule } from './app.module.js';
 import type { AppConfig } from './config/app-config.js';
 import { JsonExceptionFilter } from './common/http-exception.filter.js';
+import { NotificationWsAdapter } from './delivery/ws/ws.adapter.js';
 import { accessLog } from './logging/access-log.middleware.js';
 import { JsonLogger } from './logging/json.logger.js';
 
@@ -22,7 +24,9 @@ export async function createApp(
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
     bodyParser: false,
     logger: options.logger ?? new JsonLogger(config.LOG_LEVEL),
+    httpsOptions: tlsOptions(config),
   });
+  app.useWebSocketAdapter(new NotificationWsAdapter(app, config));
   app.use(accessLog());
   app.useBodyParser('json', { limit: config.PUBLISH_MAX_BODY_BYTES });
   app.useGlobalFilters(new JsonExceptionFilter());
@@ -30,4 +34,20 @@ export async function createApp(
   app.enableShutdownHooks();
   if (apiDocsEnabled(config)) setupApiDocs(app);
   return app;
+}
+
+/** HTTPS and WSS on the same port when a certificate is configured (loadConfig demands both). */
+function tlsOptions(config: AppConfig): { cert: Buffer; key: Buffer } | undefined {
+  if (!config.TLS_CERT_FILE || !config.TLS_KEY_FILE) return undefined;
+  const read = (name: string, path: string) => {
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      throw new Error(`${name}=${path}: cannot read (${(err as Error).message})`, { cause: err });
+    }
+  };
+  return {
+    cert: read('TLS_CERT_FILE', config.TLS_CERT_FILE),
+    key: read('TLS_KEY_FILE', config.TLS_KEY_FILE),
+  };
 }

@@ -54,6 +54,27 @@ describe('/metrics', () => {
     await waitForMetrics(gw.url, (m) => m.get('gateway_connections{transport="sse"}') === 0);
   });
 
+  it('counts long-poll connects and deliveries', async () => {
+    const before = await scrapeMetrics(gw.url);
+    const token = await gw.token('metrics-carol');
+    const { results } = await gw.publish([
+      { userId: 'metrics-carol', channel: 'chat', type: 't', payload: {} },
+      { userId: 'metrics-carol', channel: 'chat', type: 't', payload: {} },
+    ]);
+    const after = `${results[0].id.replace(/-[^-]+$/, '')}-0`;
+    const res = await fetch(`${gw.url}/v1/notifications/poll?after=${after}&timeout=0`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { notifications: unknown[] };
+    expect(body.notifications).toHaveLength(2);
+    const s = await scrapeMetrics(gw.url);
+    const delta = (key: string) => (s.get(key) ?? 0) - (before.get(key) ?? 0);
+    expect(delta('gateway_connects_total{transport="longpoll"}')).toBe(1);
+    expect(delta('gateway_deliveries_total{transport="longpoll"}')).toBe(2);
+    expect(delta('gateway_delivery_latency_seconds_count{transport="longpoll"}')).toBe(2);
+  });
+
   it('counts connection rejections by reason: auth and cap, but not a refused publish', async () => {
     const before = await scrapeMetrics(gw.url);
     const noToken = await stream('x', {});

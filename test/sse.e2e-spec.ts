@@ -219,11 +219,12 @@ describe('SSE delivery', () => {
   it('answers 401 for a missing, bad or expired token, before any SSE header', async () => {
     const url = `${gw.url}/v1/notifications/stream`;
     const expired = await gw.token('kim', { ttlSeconds: -60 });
-    for (const headers of [
+    const cases: Record<string, string>[] = [
       {},
       { authorization: 'Bearer nope' },
       { authorization: `Bearer ${expired}` },
-    ]) {
+    ];
+    for (const headers of cases) {
       const res = await openSse(url, headers);
       expect(res.status).toBe(401);
       expect(res.headers['content-type']).toMatch(/application\/json/);

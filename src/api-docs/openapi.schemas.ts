@@ -86,6 +86,29 @@ export const publishResponseSchema: SchemaObject = {
   },
 };
 
+export const notificationSchema: SchemaObject = {
+  type: 'object',
+  description: 'The data every transport carries (docs/protocol.md)',
+  properties: {
+    id: { type: 'string', description: 'Event id: the resume cursor' },
+    channel: { type: 'string' },
+    type: { type: 'string' },
+    payload: {},
+    createdAt: { type: 'string', format: 'date-time' },
+  },
+};
+
+export const notificationListSchema: SchemaObject = {
+  type: 'object',
+  required: ['notifications', 'cursor'],
+  properties: {
+    notifications: { type: 'array', items: notificationSchema },
+    cursor: { type: 'string', description: 'Send it back as `after` next time' },
+    reset: { type: 'boolean', description: 'The cursor could not be resumed: refetch your state' },
+    hasMore: { type: 'boolean', description: 'Listing only: more after `cursor`' },
+  },
+};
+
 export const errorSchema: SchemaObject = {
   type: 'object',
   required: ['statusCode', 'error', 'message'],

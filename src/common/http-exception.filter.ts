@@ -8,7 +8,7 @@ import {
 } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
 
-interface ErrorBody {
+export interface ErrorBody {
   statusCode: number;
   error: string;
   message: string;
@@ -55,25 +55,28 @@ export class JsonExceptionFilter implements ExceptionFilter {
   }
 
   private toBody(exception: unknown): ErrorBody {
-    if (exception instanceof HttpException) {
-      const status = exception.getStatus();
-      const r = exception.getResponse();
-      const details = typeof r === 'object' && r !== null ? (r as Record<string, unknown>) : {};
-      // Nest's own exceptions say `error: "Bad Request"`; ours say `bad_request`: one form out.
-      const error = String(details.error ?? HttpStatus[status] ?? 'error')
-        .toLowerCase()
-        .replace(/[^a-z0-9]+/g, '_');
-      return {
-        ...details,
-        statusCode: status,
-        error,
-        message: typeof r === 'string' ? r : exception.message,
-      };
-    }
+    if (exception instanceof HttpException) return httpErrorBody(exception);
     const type = (exception as { type?: string })?.type;
     const known = type ? BODY_PARSER_ERRORS[type] : undefined;
     if (known) return { statusCode: known.status, error: known.error, message: known.message };
     this.logger.error(exception instanceof Error ? exception.stack : String(exception));
     return { statusCode: 500, error: 'internal_error', message: 'internal server error' };
   }
+}
+
+/** The JSON body of an HttpException; also used for WebSocket upgrades refused before Nest runs. */
+export function httpErrorBody(exception: HttpException): ErrorBody {
+  const status = exception.getStatus();
+  const r = exception.getResponse();
+  const details = typeof r === 'object' && r !== null ? (r as Record<string, unknown>) : {};
+  // Nest's own exceptions say `error: "Bad Request"`; ours say `bad_request`: one form out.
+  const error = String(details.error ?? HttpStatus[status] ?? 'error')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_');
+  return {
+    ...details,
+    statusCode: status,
+    error,
+    message: typeof r === 'string' ? r : exception.message,
+  };
 }

@@ -46,3 +46,31 @@ describe('loadConfig', () => {
     expect(CONFIG_KEYS).toContain('JWT_AUDIENCE');
   });
 });
+
+describe('loadConfig: WebSocket and TLS', () => {
+  it('has the documented WebSocket defaults', () => {
+    const c = loadConfig({});
+    expect(c.WS_ALLOWED_ORIGINS).toBeUndefined();
+    expect(c.WS_PING_INTERVAL_MS).toBe(25_000);
+    expect(c.WS_PONG_TIMEOUT_MS).toBe(10_000);
+    expect(c.WS_MAX_PAYLOAD).toBe(65_536);
+  });
+
+  it('parses the origin allow-list and refuses anything but origins', () => {
+    expect(
+      loadConfig({ WS_ALLOWED_ORIGINS: 'https://a.example, http://localhost:5173' })
+        .WS_ALLOWED_ORIGINS,
+    ).toEqual(['https://a.example', 'http://localhost:5173']);
+    expect(() => loadConfig({ WS_ALLOWED_ORIGINS: 'https://a.example/path' })).toThrow(
+      /WS_ALLOWED_ORIGINS/,
+    );
+    expect(() => loadConfig({ WS_ALLOWED_ORIGINS: '*' })).toThrow(/WS_ALLOWED_ORIGINS/);
+  });
+
+  it('wants both TLS files or neither', () => {
+    expect(() => loadConfig({ TLS_CERT_FILE: '/c.pem' })).toThrow(/set both/);
+    expect(loadConfig({ TLS_CERT_FILE: '/c.pem', TLS_KEY_FILE: '/k.pem' }).TLS_KEY_FILE).toBe(
+      '/k.pem',
+    );
+  });
+});

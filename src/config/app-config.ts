@@ -53,6 +53,39 @@ export const configSchema = z.object({
   HEALTH_MAX_LOOP_DELAY_MS: int(50, 600_000).default(5000),
   /** OpenAPI at /docs; unset means on outside production, off in production. */
   API_DOCS_ENABLED: bool.optional(),
+
+  /** Extra origins allowed to open a WebSocket; same-origin and Origin-less clients always are. */
+  WS_ALLOWED_ORIGINS: optionalString
+    .transform((v) =>
+      v
+        ?.split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z
+        .array(
+          z
+            .string()
+            .regex(
+              /^https?:\/\/[^/\s?#]+$/i,
+              'must be origins like https://app.example.com, comma-separated',
+            ),
+        )
+        .max(100)
+        .optional(),
+    ),
+  WS_PING_INTERVAL_MS: int(100, 600_000).default(25_000),
+  WS_PONG_TIMEOUT_MS: int(50, 600_000).default(10_000),
+  WS_MAX_PAYLOAD: int(128, 16 * 1024 * 1024).default(64 * 1024),
+  WS_MAX_BUFFERED_BYTES: int(16 * 1024, 256 * 1024 * 1024).default(1024 * 1024),
+  WS_RATE_LIMIT_PER_SECOND: int(1, 10_000).default(10),
+  WS_RATE_LIMIT_BURST: int(1, 100_000).default(20),
+
+  TLS_CERT_FILE: optionalString,
+  TLS_KEY_FILE: optionalString,
+  /** Seconds the drain spreads reconnects over after SIGTERM (same definition as the drain branch). */
+  DRAIN_SECONDS: int(0, 300).default(20),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;
@@ -96,6 +129,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const problems: string[] = [];
   if (raw.JWT_SECRET && raw.JWT_JWKS_URL) {
     problems.push('JWT_SECRET and JWT_JWKS_URL: set one of them, not both');
+  }
+  if ((raw.TLS_CERT_FILE === undefined) !== (raw.TLS_KEY_FILE === undefined)) {
+    problems.push('TLS_CERT_FILE and TLS_KEY_FILE: set both (HTTPS/WSS) or neither');
   }
   if (production && !hasAuth) {
     problems.push(

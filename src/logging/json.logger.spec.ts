@@ -17,6 +17,7 @@ describe('JsonLogger', () => {
     logger.log('listening', 'Gateway');
     logger.error('failed', 'Error: failed\n    at x', 'Errors');
     logger.warn({ msg: 'slow', partition: 3 }, 'Kafka');
+    logger.error('no stack', undefined, 'Errors');
     expect(entries()).toEqual([
       expect.objectContaining({ level: 'info', context: 'Gateway', msg: 'listening' }),
       expect.objectContaining({
@@ -26,6 +27,7 @@ describe('JsonLogger', () => {
         stack: 'Error: failed\n    at x',
       }),
       expect.objectContaining({ level: 'warn', context: 'Kafka', msg: 'slow', partition: 3 }),
+      { level: 'error', time: expect.any(String), context: 'Errors', msg: 'no stack' },
     ]);
   });
 

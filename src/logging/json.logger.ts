@@ -86,7 +86,7 @@ export class JsonLogger implements LoggerService {
     }
     const stack = rest.find((p): p is string => typeof p === 'string');
     if (stack !== undefined) entry.stack = stack;
-    const extra = rest.filter((p) => typeof p !== 'string');
+    const extra = rest.filter((p) => typeof p !== 'string' && p !== undefined);
     if (extra.length) entry.extra = extra;
     let line: string;
     try {

@@ -3,13 +3,13 @@ import {
   collectDefaultMetrics,
   Counter,
   Gauge,
-  Histogram,
   Registry,
   type Counter as CounterType,
 } from 'prom-client';
 import { CONNECTION_LIMITER, HISTORY_STORE } from '../app.tokens.js';
 import type { ConnectionLimiter, Transport } from '../connections/connection-limiter.js';
 import type { HistoryStore } from '../history/history-store.js';
+import { FixedLabelHistogram } from './fixed-label-histogram.js';
 
 export type RejectReason = 'auth' | 'origin' | 'cap';
 export type IngestSource = 'http' | 'kafka';
@@ -34,8 +34,34 @@ function zeroed(child: CounterType.Internal): CounterType.Internal {
 }
 
 /**
- * Every metric the gateway exports, behind typed methods. Children for the fixed label values are
- * bound once, so the per-message calls (`delivered`, `heartbeat`) are a property read and an add.
+ * Plain-number tallies behind a counter, for per-message calls: prom-client hashes labels on every
+ * increment, even through a bound child, so the hot path adds to a number and the counter takes
+ * the sum when scraped.
+ */
+function tallied<K extends string>(
+  config: { name: string; help: string; registers: Registry[] },
+  labelName: string,
+  values: readonly K[],
+): Record<K, number> {
+  const pending = Object.fromEntries(values.map((v) => [v, 0])) as Record<K, number>;
+  const counter = new Counter({
+    ...config,
+    labelNames: [labelName],
+    collect() {
+      for (const v of values) {
+        if (pending[v] === 0) continue;
+        this.inc({ [labelName]: v }, pending[v]);
+        pending[v] = 0;
+      }
+    },
+  });
+  for (const v of values) counter.inc({ [labelName]: v }, 0);
+  return pending;
+}
+
+/**
+ * Every metric the gateway exports, behind typed methods. The per-message calls (`delivered`,
+ * `heartbeat`) only add to plain numbers; prom-client sees them at scrape time.
  * One registry per application instance: several gateways can run in one process (the tests do).
  */
 @Injectable()
@@ -45,9 +71,9 @@ export class Metrics {
   private readonly connects: Bound<Transport>;
   private readonly rejections: Record<RejectReason, Bound<Transport>>;
   private readonly ingestedBy: Bound<IngestSource>;
-  private readonly deliveries: Bound<Transport>;
-  private readonly latency: Record<Transport, Histogram.Internal<string>>;
-  private readonly heartbeats: Bound<Transport>;
+  private readonly deliveries: Record<Transport, number>;
+  private readonly latency: FixedLabelHistogram<Transport>;
+  private readonly heartbeats: Record<Transport, number>;
   private readonly slowDisconnects: Bound<Transport>;
   private readonly kafkaConsumedTotal: Counter<'topic'>;
   private readonly kafkaDeadLetteredTotal: Counter<'topic'>;
@@ -102,34 +128,26 @@ export class Metrics {
       }),
       SOURCES,
     );
-    this.deliveries = bind(
-      new Counter({
+    this.deliveries = tallied(
+      {
         name: 'gateway_deliveries_total',
         help: 'Notifications written to a client connection, by transport',
-        labelNames: ['transport'],
         registers,
-      }),
+      },
+      'transport',
       TRANSPORTS,
     );
-    const latency = new Histogram({
-      name: 'gateway_delivery_latency_seconds',
-      help: 'Time from a notification being stored to its write to a client, by transport',
-      labelNames: ['transport'],
-      buckets: LATENCY_BUCKETS,
-      registers,
-    });
-    for (const t of TRANSPORTS) latency.zero({ transport: t });
-    this.latency = Object.fromEntries(TRANSPORTS.map((t) => [t, latency.labels(t)])) as Record<
-      Transport,
-      Histogram.Internal<string>
-    >;
-    this.heartbeats = bind(
-      new Counter({
-        name: 'gateway_heartbeats_total',
-        help: 'Heartbeats sent, by transport',
-        labelNames: ['transport'],
-        registers,
-      }),
+    this.latency = new FixedLabelHistogram(
+      'gateway_delivery_latency_seconds',
+      'Time from a notification being stored to its write to a client, by transport',
+      'transport',
+      TRANSPORTS,
+      LATENCY_BUCKETS,
+      this.registry,
+    );
+    this.heartbeats = tallied(
+      { name: 'gateway_heartbeats_total', help: 'Heartbeats sent, by transport', registers },
+      'transport',
       TRANSPORTS,
     );
     this.slowDisconnects = bind(
@@ -193,12 +211,12 @@ export class Metrics {
 
   /** One notification written to one connection; `createdAt` (ms since epoch) feeds the latency. */
   delivered(transport: Transport, createdAt: number): void {
-    this.deliveries[transport].inc();
-    this.latency[transport].observe(Math.max(0, Date.now() - createdAt) / 1000);
+    this.deliveries[transport]++;
+    this.latency.observe(transport, Math.max(0, Date.now() - createdAt) / 1000);
   }
 
   heartbeat(transport: Transport): void {
-    this.heartbeats[transport].inc();
+    this.heartbeats[transport]++;
   }
 
   slowClientDisconnected(transport: Transport): void {

@@ -7,7 +7,18 @@ import {
   Query,
   UseGuards,
 } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiCookieAuth,
+  ApiOperation,
+  ApiQuery,
+  ApiResponse,
+  ApiSecurity,
+  ApiTags,
+} from '@nestjs/swagger';
 import { Observable } from 'rxjs';
+import { ApiErrors } from '../../api-docs/api-errors.decorator.js';
+import { notificationListSchema } from '../../api-docs/openapi.schemas.js';
 import { CurrentPrincipal, JwtAuthGuard } from '../../auth/jwt-auth.guard.js';
 import type { Principal } from '../../auth/token-verifier.js';
 import type { AppConfig } from '../../config/app-config.js';
@@ -16,6 +27,7 @@ import { CountsAsConnection } from '../../connections/connection-cap.guard.js';
 import { formatEventId } from '../../cursor/event-id.js';
 import type { HistoryStore } from '../../history/history-store.js';
 import { NotificationStreams } from '../../hub/notification-streams.js';
+import { Metrics } from '../../metrics/metrics.service.js';
 import type { StoredNotification } from '../../notifications/notification.js';
 import { parseChannels, parseCursor } from '../stream-query.js';
 
@@ -54,6 +66,10 @@ function parseInteger(
  * The fallback for proxies and clients that cannot hold a stream: long polling, and plain
  * polling of the retained history (an inbox view). Same cursor, auth and caps as SSE/WebSocket.
  */
+@ApiTags('stream')
+@ApiBearerAuth()
+@ApiCookieAuth()
+@ApiSecurity('query')
 @Controller('v1/notifications')
 @UseGuards(JwtAuthGuard)
 export class LongPollController {
@@ -61,6 +77,7 @@ export class LongPollController {
     private readonly streams: NotificationStreams,
     @Inject(HISTORY_STORE) private readonly history: HistoryStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly metrics: Metrics,
   ) {}
 
   /**
@@ -68,6 +85,20 @@ export class LongPollController {
    * `timeout` seconds pass, then answers an empty list and the same cursor.
    */
   @Get('poll')
+  @ApiOperation({
+    summary: 'Long polling: answers at once when something is after the cursor, else holds',
+    description:
+      'Counts against the connection caps while held. At most LONGPOLL_MAX_BATCH notifications per answer.',
+  })
+  @ApiQuery({ name: 'after', required: false, description: 'Cursor: an event id' })
+  @ApiQuery({ name: 'channels', required: false, description: 'Comma-separated channel names' })
+  @ApiQuery({
+    name: 'timeout',
+    required: false,
+    description: 'Seconds to hold (0 = plain polling); default LONGPOLL_TIMEOUT_SECONDS',
+  })
+  @ApiResponse({ status: 200, schema: notificationListSchema })
+  @ApiErrors(400, 401, 429)
   @CountsAsConnection('longpoll')
   @Header('Content-Type', 'application/json; charset=utf-8')
   @Header('Cache-Control', 'no-store')
@@ -97,6 +128,7 @@ export class LongPollController {
       const answer = (reset = false) => {
         if (answered) return;
         answered = true;
+        for (const n of batch) this.metrics.delivered('longpoll', n.createdAt);
         subscriber.next(listBody(batch, cursor, { reset }));
         subscriber.complete();
       };
@@ -131,6 +163,12 @@ export class LongPollController {
 
   /** Retained notifications after `after` (from the oldest retained without it), oldest first. */
   @Get()
+  @ApiOperation({ summary: 'Retained notifications after a cursor, oldest first (inbox view)' })
+  @ApiQuery({ name: 'after', required: false, description: 'Cursor: an event id' })
+  @ApiQuery({ name: 'channels', required: false, description: 'Comma-separated channel names' })
+  @ApiQuery({ name: 'limit', required: false, description: '1 to LONGPOLL_MAX_BATCH; default 100' })
+  @ApiResponse({ status: 200, schema: notificationListSchema })
+  @ApiErrors(400, 401)
   @Header('Content-Type', 'application/json; charset=utf-8')
   @Header('Cache-Control', 'no-store')
   async list(

@@ -1,0 +1,98 @@
+import { Inject, Logger } from '@nestjs/common';
+import { WebSocketGateway, type OnGatewayConnection, type OnGatewayInit } from '@nestjs/websockets';
+import type { IncomingMessage } from 'node:http';
+import type { WebSocket } from 'ws';
+import { APP_CONFIG, CLOCK } from '../../app.tokens.js';
+import type { Clock } from '../../common/clock.js';
+import type { AppConfig } from '../../config/app-config.js';
+import { NotificationStreams } from '../../hub/notification-streams.js';
+import { Metrics } from '../../metrics/metrics.service.js';
+import { WsSession, type WsSessionEvents, type WsSessionSettings } from './ws-session.js';
+import { WsUpgradeAdmission } from './ws-upgrade.admission.js';
+
+export const WS_PATH = '/v1/ws';
+
+/**
+ * The WebSocket transport: binds each admitted socket to a WsSession and tracks the open ones.
+ * Admission (token, origin, caps) already happened before the upgrade.
+ */
+@WebSocketGateway({ path: WS_PATH })
+export class WsGateway implements OnGatewayInit, OnGatewayConnection {
+  private readonly logger = new Logger('WsGateway');
+  private readonly sessions = new Map<WebSocket, WsSession>();
+  private readonly settings: WsSessionSettings;
+
+  constructor(
+    private readonly admission: WsUpgradeAdmission,
+    private readonly streams: NotificationStreams,
+    private readonly metrics: Metrics,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.settings = {
+      pingIntervalMs: config.WS_PING_INTERVAL_MS,
+      pongTimeoutMs: config.WS_PONG_TIMEOUT_MS,
+      maxBufferedBytes: config.WS_MAX_BUFFERED_BYTES,
+      ratePerSecond: config.WS_RATE_LIMIT_PER_SECOND,
+      rateBurst: config.WS_RATE_LIMIT_BURST,
+    };
+  }
+
+  private readonly sessionEvents: WsSessionEvents = {
+    delivered: (n) => this.metrics.delivered('ws', n.createdAt),
+    pinged: () => this.metrics.heartbeat('ws'),
+    closedBy: (cause) => {
+      if (cause === 'slow_consumer') this.metrics.slowClientDisconnected('ws');
+      else this.logger.debug(`closed a socket: ${cause}`);
+    },
+  };
+
+  afterInit(): void {
+    this.logger.log(`WebSocket endpoint at ${WS_PATH}`);
+  }
+
+  handleConnection(ws: WebSocket, req: IncomingMessage): void {
+    const admitted = this.admission.take(req);
+    if (!admitted) {
+      // The adapter admits every upgrade before the handshake; a socket without that is refused.
+      ws.close(1011, 'not admitted');
+      return;
+    }
+    const session = new WsSession(
+      ws,
+      admitted.principal.userId,
+      admitted.principal.expiresAt,
+      this.streams,
+      this.settings,
+      this.clock,
+      this.sessionEvents,
+    );
+    this.sessions.set(ws, session);
+    ws.on('message', (data: Buffer, isBinary: boolean) => session.onMessage(data, isBinary));
+    ws.on('pong', () => session.onPong());
+    ws.once('close', () => {
+      this.sessions.delete(ws);
+      session.dispose();
+    });
+  }
+
+  /**
+   * Closes every socket with `code`, spread evenly over `spreadMs` so the clients do not all
+   * reconnect in the same instant (for the graceful drain). Resolves once all have closed: a client
+   * that does not complete the closing handshake is cut off WS_PONG_TIMEOUT_MS after its turn.
+   */
+  async closeAll(code: number, spreadMs: number, reason = 'server shutting down'): Promise<void> {
+    const open = [...this.sessions];
+    const step = open.length > 1 ? spreadMs / (open.length - 1) : 0;
+    await Promise.all(
+      open.map(
+        ([ws, session], i) =>
+          new Promise<void>((resolve) => {
+            if (ws.readyState === ws.CLOSED) return resolve();
+            ws.once('close', () => resolve());
+            setTimeout(() => session.close(code, reason), Math.round(i * step));
+          }),
+      ),
+    );
+  }
+}
