@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import WebSocket from 'ws';
 import { PUBLISH_SCOPE, signToken } from '../src/auth/token-verifier.js';
 import { ClientPool, MAX_SOCKETS_PER_WORKER, type PoolStats } from './load/client-pool.js';
 import type { Transport } from './load/protocol.js';
@@ -58,10 +59,32 @@ async function withServer<T>(
 ): Promise<T> {
   const server = await startTarget({ kind, transport, env, label, profileDir: ctx.profileDir });
   try {
+    if (transport === 'ws') await probeWebSocket(server.port);
     return await body(server);
   } finally {
     await server.stop();
   }
+}
+
+/** Fails the scenario up front when the build has no WebSocket endpoint (404 on upgrade). */
+async function probeWebSocket(port: number): Promise<void> {
+  const token = await signToken(BENCH_SECRET, { sub: 'probe' });
+  const status = await new Promise<string>((resolve) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/v1/ws`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    ws.on('open', () => {
+      ws.terminate();
+      resolve('open');
+    });
+    ws.on('unexpected-response', (_req, res) => {
+      ws.terminate();
+      resolve(String(res.statusCode));
+    });
+    ws.on('error', (err) => resolve(err.message));
+  });
+  if (status !== 'open')
+    throw new Error(`no WebSocket endpoint on this build (upgrade: ${status})`);
 }
 
 function statusNote(statuses: Record<string, number>): string {
@@ -125,6 +148,7 @@ export async function s1Idle(ctx: BenchContext, kind: TargetKind, transport: Tra
         const res = await pool.connect(users(`idle-${open}-`, level - open));
         const seconds = (Date.now() - t0) / 1000;
         const cpu = server.cpuSeconds() - cpu0;
+        if (res.ok === 0) throw new Error(`no connection admitted (${statusNote(res.statuses)})`);
         open += res.ok;
         await sleep(1000);
         const after = await server.rssKb();
