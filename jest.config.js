@@ -16,6 +16,14 @@ export default {
     { ...common, displayName: 'unit', roots: ['<rootDir>/src'], testMatch: ['**/*.spec.ts'] },
     {
       ...common,
+      displayName: 'client',
+      roots: ['<rootDir>/client/src'],
+      testMatch: ['**/*.spec.ts'],
+      // The browser client compiles against the DOM library, not Node's.
+      transform: { '^.+\\.ts$': [tsJest[0], { ...tsJest[1], tsconfig: 'client/tsconfig.json' }] },
+    },
+    {
+      ...common,
       displayName: 'e2e',
       roots: ['<rootDir>/test'],
       testMatch: ['**/*.e2e-spec.ts'],

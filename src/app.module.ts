@@ -1,9 +1,11 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_CONFIG } from './app.tokens.js';
 import { AuthModule } from './auth/auth.module.js';
+import { ClientAssetsModule } from './client-assets/client-assets.module.js';
 import type { AppConfig } from './config/app-config.js';
 import { LongPollModule } from './delivery/longpoll/long-poll.module.js';
 import { SseModule } from './delivery/sse/sse.module.js';
+import { DevModule } from './dev/dev.module.js';
 import { HealthModule } from './health/health.module.js';
 import { WsModule } from './delivery/ws/ws.module.js';
 import { HubModule } from './hub/hub.module.js';
@@ -28,6 +30,9 @@ export class AppModule {
         WsModule,
         LongPollModule,
         ...(config.HTTP_PUBLISH_ENABLED ? [PublishModule] : []),
+        ClientAssetsModule,
+        // The demo page and token minting exist only with the dev profile's throwaway secret.
+        ...(config.devAuth ? [DevModule] : []),
       ],
     };
   }

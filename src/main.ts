@@ -42,6 +42,8 @@ Tokens are valid for 12 hours and only for this process.
   Publisher token (scope ${PUBLISH_SCOPE}):
     ${publisher}
 
+Demo page (sign in as anyone, publish, watch the connection): ${base}/
+
 Stream alice's notifications:
   curl -N -H "Authorization: Bearer ${subscriber}" ${base}/v1/notifications/stream
 

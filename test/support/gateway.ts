@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { PUBLISH_SCOPE, signToken } from '../../src/auth/token-verifier.js';
+import { TOKEN_SETTINGS } from '../../src/app.tokens.js';
+import { PUBLISH_SCOPE, signToken, type TokenSettings } from '../../src/auth/token-verifier.js';
 import { createApp } from '../../src/bootstrap.js';
 import { loadConfig, type AppConfig } from '../../src/config/app-config.js';
 
@@ -26,8 +27,10 @@ export async function startGateway(env: Record<string, string> = {}): Promise<Te
   await app.listen(0, '127.0.0.1');
   const port = (app.getHttpServer().address() as AddressInfo).port;
   const url = `http://127.0.0.1:${port}`;
+  // TEST_SECRET, or the dev profile's throwaway secret when a test starts it (JWT_SECRET: '').
+  const secret = app.get<TokenSettings>(TOKEN_SETTINGS).secret ?? TEST_SECRET;
   const token = (sub: string, options: { scope?: string; ttlSeconds?: number } = {}) =>
-    signToken(TEST_SECRET, { sub, ...options });
+    signToken(secret, { sub, ...options });
   const publisherToken = () => token('test-publisher', { scope: PUBLISH_SCOPE });
   return {
     app,

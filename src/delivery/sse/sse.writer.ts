@@ -56,7 +56,8 @@ export function writeSse(
   req.socket.setNoDelay(true);
   req.socket.setKeepAlive(true);
   req.socket.setTimeout(0);
-  res.writeHead(200, HEADERS);
+  // Tells the browser client how long a silence means a stalled stream (a buffering proxy).
+  res.writeHead(200, { ...HEADERS, 'Heartbeat-Interval-Ms': String(options.heartbeatMs) });
   res.flushHeaders();
 
   let retry = `retry: ${options.retryMs}\n`;
