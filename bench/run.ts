@@ -21,7 +21,7 @@ const { values } = parseArgs({
     transports: { type: 'string', default: process.env.BENCH_TRANSPORTS ?? 'sse,ws' },
     targets: { type: 'string', default: process.env.BENCH_TARGETS ?? 'floor,service' },
     rate: { type: 'string', default: '2000' },
-    'broadcast-rate': { type: 'string', default: '10' },
+    'broadcast-rate': { type: 'string', default: '2' },
     profile: { type: 'boolean', default: false },
     out: { type: 'string', default: 'latest' },
   },
