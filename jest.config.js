@@ -27,6 +27,16 @@ export default {
       displayName: 'e2e',
       roots: ['<rootDir>/test'],
       testMatch: ['**/*.e2e-spec.ts'],
+      testPathIgnorePatterns: ['/test/kafka/'],
+    },
+    // Its own project so that only runs including a Kafka test start the shared broker.
+    {
+      ...common,
+      displayName: 'kafka',
+      roots: ['<rootDir>/test/kafka'],
+      testMatch: ['**/*.e2e-spec.ts'],
+      globalSetup: '<rootDir>/test/kafka/global-setup.ts',
+      globalTeardown: '<rootDir>/test/kafka/global-teardown.ts',
     },
   ],
 };

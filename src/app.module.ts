@@ -9,6 +9,7 @@ import { DevModule } from './dev/dev.module.js';
 import { HealthModule } from './health/health.module.js';
 import { WsModule } from './delivery/ws/ws.module.js';
 import { HubModule } from './hub/hub.module.js';
+import { KafkaIngestModule } from './ingest/kafka/kafka-ingest.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { PublishModule } from './publish/publish.module.js';
 
@@ -30,6 +31,7 @@ export class AppModule {
         WsModule,
         LongPollModule,
         ...(config.HTTP_PUBLISH_ENABLED ? [PublishModule] : []),
+        ...(config.KAFKA_BROKERS ? [KafkaIngestModule] : []),
         ClientAssetsModule,
         // The demo page and token minting exist only with the dev profile's throwaway secret.
         ...(config.devAuth ? [DevModule] : []),

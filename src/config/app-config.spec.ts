@@ -45,6 +45,32 @@ describe('loadConfig', () => {
   it('lists every key it knows', () => {
     expect(CONFIG_KEYS).toContain('JWT_AUDIENCE');
   });
+
+  it('leaves Kafka off by default and parses its lists', () => {
+    const off = loadConfig({});
+    expect(off.KAFKA_BROKERS).toBeUndefined();
+    expect(off.KAFKA_TOPICS).toEqual(['notifications']);
+    expect(off.KAFKA_GROUP_ID).toBe('notification-gateway');
+    expect(off.KAFKA_DLQ_SUFFIX).toBe('.dlq');
+    expect(off.KAFKA_MESSAGE_MAX_BYTES).toBe(262_144);
+    const on = loadConfig({ KAFKA_BROKERS: 'k1:9092, k2:9093', KAFKA_TOPICS: 'a,b.c' });
+    expect(on.KAFKA_BROKERS).toEqual(['k1:9092', 'k2:9093']);
+    expect(on.KAFKA_TOPICS).toEqual(['a', 'b.c']);
+  });
+
+  it('rejects bad Kafka settings by name, hiding the SASL password', () => {
+    expect(() => loadConfig({ KAFKA_BROKERS: 'no-port' })).toThrow(/KAFKA_BROKERS="no-port"/);
+    expect(() => loadConfig({ KAFKA_TOPICS: 'bad topic' })).toThrow(/KAFKA_TOPICS/);
+    expect(() => loadConfig({ KAFKA_SASL_MECHANISM: 'plain' })).toThrow(/KAFKA_SASL_USERNAME/);
+    expect(() =>
+      loadConfig({ KAFKA_RETRY_INITIAL_MS: '5000', KAFKA_RETRY_MAX_MS: '1000' }),
+    ).toThrow(/KAFKA_RETRY_INITIAL_MS/);
+    const long = 'p'.repeat(1025);
+    expect(() => loadConfig({ KAFKA_SASL_PASSWORD: long })).toThrow(
+      /KAFKA_SASL_PASSWORD="<redacted>"/,
+    );
+    expect(() => loadConfig({ KAFKA_SASL_PASSWORD: long })).not.toThrow(/ppp/);
+  });
 });
 
 describe('loadConfig: WebSocket and TLS', () => {

@@ -14,6 +14,20 @@ const optionalString = z
   .transform((v) => (v === '' ? undefined : v))
   .optional();
 
+// Kafka's legal topic and group characters; 249 is its length limit.
+const KAFKA_NAME = /^[A-Za-z0-9._-]{1,249}$/;
+const HOST_PORT = /^[A-Za-z0-9.-]{1,253}:\d{1,5}$/;
+const list = (item: z.ZodString, max: number) =>
+  z
+    .string()
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(item).min(1).max(max));
+
 export const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   PORT: int(0, 65535).default(3000),
@@ -86,6 +100,41 @@ export const configSchema = z.object({
   TLS_KEY_FILE: optionalString,
   /** Seconds the drain spreads reconnects over after SIGTERM (same definition as the drain branch). */
   DRAIN_SECONDS: int(0, 300).default(20),
+
+  /** Comma-separated host:port list; unset disables the Kafka source. */
+  KAFKA_BROKERS: list(z.string().regex(HOST_PORT, 'must be host:port'), 100).optional(),
+  KAFKA_TOPICS: list(z.string().regex(KAFKA_NAME, 'must be a Kafka topic name'), 100).default([
+    'notifications',
+  ]),
+  KAFKA_GROUP_ID: z
+    .string()
+    .regex(KAFKA_NAME, 'must be 1-249 of [A-Za-z0-9._-]')
+    .default('notification-gateway'),
+  KAFKA_CLIENT_ID: z
+    .string()
+    .regex(KAFKA_NAME, 'must be 1-249 of [A-Za-z0-9._-]')
+    .default('notification-gateway'),
+  /** Dead letters of topic T go to T + this suffix. */
+  KAFKA_DLQ_SUFFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,40}$/, 'must be 1-40 of [A-Za-z0-9._-]')
+    .default('.dlq'),
+  /** Where a new consumer group starts: the oldest retained message or only new ones. */
+  KAFKA_FROM_BEGINNING: bool.default(false),
+  /** A message value larger than this goes to the dead-letter topic unread. */
+  KAFKA_MESSAGE_MAX_BYTES: int(1024, 16 * 1024 * 1024).default(256 * 1024),
+  KAFKA_SSL: bool.default(false),
+  KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
+  KAFKA_SASL_USERNAME: optionalString.pipe(z.string().max(1024).optional()),
+  KAFKA_SASL_PASSWORD: optionalString.pipe(z.string().max(1024).optional()),
+  /**
+   * A consumer silent this long leaves the group. A crashed replica's partitions wait this long
+   * before another takes them; the broker bounds it (6 s to 5 min by default).
+   */
+  KAFKA_SESSION_TIMEOUT_MS: int(6000, 300_000).default(30_000),
+  /** Backoff for consumer restarts and downstream retries: doubles from the first to the cap. */
+  KAFKA_RETRY_INITIAL_MS: int(10, 60_000).default(300),
+  KAFKA_RETRY_MAX_MS: int(100, 600_000).default(30_000),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;
@@ -109,8 +158,8 @@ export class ConfigError extends Error {
 function describe(issue: z.core.$ZodIssue, env: Record<string, string | undefined>): string {
   const key = String(issue.path[0] ?? '');
   const value = env[key];
-  const shown =
-    value === undefined ? 'unset' : `"${key.includes('SECRET') ? '<redacted>' : value}"`;
+  const secret = key.includes('SECRET') || key.includes('PASSWORD');
+  const shown = value === undefined ? 'unset' : `"${secret ? '<redacted>' : value}"`;
   return `${key}=${shown}: ${issue.message}`;
 }
 
@@ -137,6 +186,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     problems.push(
       'JWT_SECRET or JWT_JWKS_URL: required when NODE_ENV=production (the dev profile generates a throwaway secret)',
     );
+  }
+  if (raw.KAFKA_SASL_MECHANISM && !(raw.KAFKA_SASL_USERNAME && raw.KAFKA_SASL_PASSWORD)) {
+    problems.push(
+      'KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD: required with KAFKA_SASL_MECHANISM',
+    );
+  }
+  if (raw.KAFKA_RETRY_INITIAL_MS > raw.KAFKA_RETRY_MAX_MS) {
+    problems.push('KAFKA_RETRY_INITIAL_MS: must not exceed KAFKA_RETRY_MAX_MS');
   }
   if (problems.length) throw new ConfigError(problems);
   return Object.freeze({ ...raw, production, devAuth: !hasAuth });

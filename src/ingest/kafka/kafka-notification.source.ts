@@ -1,0 +1,336 @@
+import kafkajs from 'kafkajs';
+import type {
+  Consumer,
+  EachBatchPayload,
+  IHeaders,
+  KafkaMessage,
+  LogEntry,
+  Message,
+  Producer,
+  SASLOptions,
+} from 'kafkajs';
+import { backoffMs } from '../../common/backoff.js';
+import type { NotificationInput } from '../../notifications/notification.js';
+import type { NotificationCodec } from '../../notifications/notification.codec.js';
+import type { NotificationIngest } from '../notification-ingest.js';
+import type { NotificationSource, SourceState } from '../notification-source.js';
+import { decodeKafkaMessage, type DecodedMessage } from './kafka-message.decoder.js';
+import { KafkaSourceStats } from './kafka-source.stats.js';
+
+const { Kafka, logLevel: LogLevel, Partitioners } = kafkajs;
+
+export interface KafkaSourceOptions {
+  readonly brokers: readonly string[];
+  readonly topics: readonly string[];
+  readonly groupId: string;
+  readonly clientId: string;
+  readonly dlqSuffix: string;
+  readonly fromBeginning: boolean;
+  readonly messageMaxBytes: number;
+  readonly ssl: boolean;
+  readonly sasl?: {
+    readonly mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512';
+    readonly username: string;
+    readonly password: string;
+  };
+  readonly sessionTimeoutMs: number;
+  readonly retryInitialMs: number;
+  readonly retryMaxMs: number;
+  /** kafkajs' own log threshold. */
+  readonly verbose: boolean;
+}
+
+/** Told as the source goes, for metrics; each call is synchronous and cheap. */
+export interface KafkaSourceObserver {
+  consumed(topic: string, count: number): void;
+  deadLettered(topic: string, count: number): void;
+  accepted(count: number): void;
+  rebalanced(): void;
+  /** Records between the last one handled and the partition's high watermark. */
+  lag(topic: string, partition: number, lag: number): void;
+}
+
+const NO_OBSERVER: KafkaSourceObserver = {
+  consumed() {},
+  deadLettered() {},
+  accepted() {},
+  rebalanced() {},
+  lag() {},
+};
+
+export interface SourceLogger {
+  log(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+/**
+ * Messages handed to the store in one call. Bounded so heartbeats and offset progress keep
+ * flowing through a large fetch.
+ */
+const CHUNK = 500;
+
+export const DLQ_HEADERS = {
+  reason: 'dlq-reason',
+  error: 'dlq-error',
+  topic: 'dlq-original-topic',
+  partition: 'dlq-original-partition',
+  offset: 'dlq-original-offset',
+} as const;
+
+/**
+ * Reads notifications from Kafka into the ingest, at least once: a record's offset is resolved
+ * only after the store accepted it (or it went to the dead-letter topic), and kafkajs commits
+ * only resolved offsets. A store failure pauses that partition and refetches it after a backoff
+ * from the first unresolved record. Redeliveries carry the same dedupe key, so the store drops
+ * them. A crashed consumer is replaced by a fresh one after a backoff; `state` says which.
+ */
+export class KafkaNotificationSource implements NotificationSource {
+  readonly name = 'kafka';
+  readonly stats = new KafkaSourceStats();
+  private readonly kafka: InstanceType<typeof Kafka>;
+  private consumer?: Consumer;
+  private producer?: Producer;
+  /** Bumped on every start and stop; events of an older consumer are ignored. */
+  private generation = 0;
+  private wanted = false;
+  private restartTimer?: NodeJS.Timeout;
+  private restartAttempt = 0;
+  private readonly resumeTimers = new Map<string, NodeJS.Timeout>();
+  private readonly failures = new Map<string, number>();
+
+  constructor(
+    private readonly options: KafkaSourceOptions,
+    private readonly ingest: NotificationIngest,
+    private readonly codec: NotificationCodec,
+    private readonly logger: SourceLogger,
+    private readonly observer: KafkaSourceObserver = NO_OBSERVER,
+  ) {
+    this.kafka = new Kafka({
+      clientId: options.clientId,
+      brokers: [...options.brokers],
+      ssl: options.ssl,
+      ...(options.sasl && { sasl: { ...options.sasl } as SASLOptions }),
+      logLevel: options.verbose ? LogLevel.INFO : LogLevel.ERROR,
+      logCreator: () => (entry) => this.kafkaLog(entry),
+      retry: { initialRetryTime: options.retryInitialMs, maxRetryTime: options.retryMaxMs },
+    });
+  }
+
+  get state(): SourceState {
+    return this.stats.state;
+  }
+
+  async start(): Promise<void> {
+    if (this.wanted) return;
+    this.wanted = true;
+    await this.connect();
+  }
+
+  async stop(): Promise<void> {
+    if (!this.wanted) return;
+    this.wanted = false;
+    this.generation++;
+    clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
+    this.clearPauses();
+    this.stats.state = 'stopping';
+    // disconnect() waits for the batch in progress; its resolved offsets are committed first.
+    await this.disconnect();
+    this.stats.state = 'stopped';
+  }
+
+  private async connect(): Promise<void> {
+    const gen = ++this.generation;
+    this.stats.state = 'starting';
+    const { options } = this;
+    const consumer = this.kafka.consumer({
+      groupId: options.groupId,
+      sessionTimeout: options.sessionTimeoutMs,
+      heartbeatInterval: Math.floor(options.sessionTimeoutMs / 10),
+      maxBytesPerPartition: Math.max(1024 * 1024, options.messageMaxBytes),
+      // A paused partition is refetched on the next fetch round; the long poll returns early
+      // when data arrives, so a shorter wait only costs idle requests.
+      maxWaitTimeInMs: 1000,
+      // One restart policy, ours: a crash always ends this consumer and schedules a new one.
+      retry: { restartOnFailure: async () => false },
+    });
+    const producer = this.kafka.producer({
+      createPartitioner: Partitioners.DefaultPartitioner,
+      allowAutoTopicCreation: true,
+    });
+    this.consumer = consumer;
+    this.producer = producer;
+    const current = () => gen === this.generation;
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      if (!current()) return;
+      this.stats.rebalances++;
+      this.stats.assignedPartitions = Object.values(payload.memberAssignment).reduce(
+        (n, partitions) => n + partitions.length,
+        0,
+      );
+      this.observer.rebalanced();
+      this.stats.state = 'running';
+      this.restartAttempt = 0;
+    });
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (current()) this.scheduleRestart(`crashed: ${payload.error.message}`);
+    });
+    consumer.on(consumer.events.STOP, () => {
+      if (current()) this.scheduleRestart('stopped (crash or lost broker)');
+    });
+    try {
+      await producer.connect();
+      await consumer.connect();
+      // stop() may have run while connecting: never start a consumer nobody owns any more.
+      if (!current()) {
+        await Promise.allSettled([consumer.disconnect(), producer.disconnect()]);
+        return;
+      }
+      await consumer.subscribe({
+        topics: [...options.topics],
+        fromBeginning: options.fromBeginning,
+      });
+      await consumer.run({
+        eachBatchAutoResolve: false,
+        eachBatch: (payload) => this.onBatch(payload, producer),
+      });
+    } catch (err) {
+      if (current()) this.scheduleRestart(`could not start: ${(err as Error).message}`);
+    }
+  }
+
+  private scheduleRestart(why: string): void {
+    if (!this.wanted || this.restartTimer) return;
+    const gen = ++this.generation;
+    this.clearPauses();
+    this.stats.state = 'restarting';
+    this.stats.restarts++;
+    const delay = backoffMs(
+      this.restartAttempt++,
+      this.options.retryInitialMs,
+      this.options.retryMaxMs,
+    );
+    this.logger.warn(`consumer ${why}; starting a new one in ${delay} ms`);
+    const old = this.disconnect();
+    this.restartTimer = setTimeout(async () => {
+      await old;
+      this.restartTimer = undefined;
+      // A stop (and maybe a start) in the meantime owns the source now.
+      if (this.wanted && gen === this.generation) await this.connect();
+    }, delay);
+  }
+
+  private async disconnect(): Promise<void> {
+    const { consumer, producer } = this;
+    this.consumer = undefined;
+    this.producer = undefined;
+    await Promise.all([
+      consumer
+        ?.disconnect()
+        .catch((err: Error) => this.logger.warn(`consumer disconnect: ${err.message}`)),
+      producer
+        ?.disconnect()
+        .catch((err: Error) => this.logger.warn(`producer disconnect: ${err.message}`)),
+    ]);
+  }
+
+  private async onBatch(
+    { batch, resolveOffset, heartbeat, pause, isRunning, isStale }: EachBatchPayload,
+    producer: Producer,
+  ): Promise<void> {
+    const { topic, partition, messages } = batch;
+    for (let i = 0; i < messages.length; i += CHUNK) {
+      // Stopping or rebalanced away: what is resolved so far is committed, the rest is refetched.
+      if (!isRunning() || isStale()) return;
+      const chunk = messages.slice(i, i + CHUNK);
+      const inputs: NotificationInput[] = [];
+      const dead: Message[] = [];
+      const reasons: DecodedMessage[] = [];
+      for (const m of chunk) {
+        const d = decodeKafkaMessage(this.codec, topic, partition, m, this.options.messageMaxBytes);
+        if (d.ok) inputs.push(d.input);
+        else {
+          dead.push(deadLetter(m, d, topic, partition));
+          reasons.push(d);
+        }
+      }
+      try {
+        if (dead.length) {
+          await producer.send({ topic: topic + this.options.dlqSuffix, messages: dead, acks: -1 });
+        }
+        const results = inputs.length ? await this.ingest.accept(inputs) : [];
+        let fresh = 0;
+        for (const r of results) if (!r.duplicate) fresh++;
+        this.stats.accepted += fresh;
+        this.stats.duplicates += results.length - fresh;
+        this.observer.accepted(fresh);
+      } catch (err) {
+        this.retryLater(topic, partition, pause, err as Error);
+        return;
+      }
+      for (const d of reasons) if (!d.ok) this.stats.deadLettered[d.reason]++;
+      if (dead.length) this.observer.deadLettered(topic, dead.length);
+      this.stats.consumed += chunk.length;
+      this.observer.consumed(topic, chunk.length);
+      for (const m of chunk) resolveOffset(m.offset);
+      const last = Number(chunk[chunk.length - 1].offset);
+      this.observer.lag(topic, partition, Math.max(0, Number(batch.highWatermark) - last - 1));
+      await heartbeat();
+    }
+    this.failures.delete(`${topic}:${partition}`);
+  }
+
+  /** Pauses the partition; once resumed, kafkajs refetches it from the first unresolved record. */
+  private retryLater(topic: string, partition: number, pause: () => () => void, err: Error): void {
+    const key = `${topic}:${partition}`;
+    const attempt = this.failures.get(key) ?? 0;
+    this.failures.set(key, attempt + 1);
+    const delay = backoffMs(attempt, this.options.retryInitialMs, this.options.retryMaxMs);
+    this.stats.retries++;
+    this.logger.warn(`${key}: ${err.message}; paused, retrying in ${delay} ms`);
+    const resume = pause();
+    clearTimeout(this.resumeTimers.get(key));
+    if (!this.resumeTimers.has(key)) this.stats.pausedPartitions++;
+    this.resumeTimers.set(
+      key,
+      setTimeout(() => {
+        this.resumeTimers.delete(key);
+        this.stats.pausedPartitions--;
+        resume();
+      }, delay),
+    );
+  }
+
+  private clearPauses(): void {
+    for (const t of this.resumeTimers.values()) clearTimeout(t);
+    this.resumeTimers.clear();
+    this.failures.clear();
+    this.stats.pausedPartitions = 0;
+  }
+
+  private kafkaLog({ level, log }: LogEntry): void {
+    const line = `kafkajs ${log.message}${log.error ? `: ${String(log.error)}` : ''}`;
+    if (level <= LogLevel.ERROR) this.logger.error(line);
+    else if (level === LogLevel.WARN) this.logger.warn(line);
+    else this.logger.log(line);
+  }
+}
+
+/** The original record, untouched, plus headers saying why and where it came from. */
+function deadLetter(
+  m: KafkaMessage,
+  d: Extract<DecodedMessage, { ok: false }>,
+  topic: string,
+  partition: number,
+): Message {
+  const headers: IHeaders = {
+    ...m.headers,
+    [DLQ_HEADERS.reason]: d.reason,
+    [DLQ_HEADERS.error]: d.error,
+    [DLQ_HEADERS.topic]: topic,
+    [DLQ_HEADERS.partition]: String(partition),
+    [DLQ_HEADERS.offset]: m.offset,
+  };
+  return { key: m.key, value: m.value, headers };
+}
