@@ -17,6 +17,7 @@ export interface NotificationInput {
  */
 export class StoredNotification {
   private _json?: string;
+  private _sseFrame?: string;
 
   constructor(
     /** Position in the service-wide sequence: strictly increasing for every user. */
@@ -42,6 +43,11 @@ export class StoredNotification {
     return (this._json ??=
       `{"id":"${this.id}","channel":${JSON.stringify(this.channel)},"type":${JSON.stringify(this.type)},` +
       `"payload":${this.payloadJson},"createdAt":"${new Date(this.createdAt).toISOString()}"}`);
+  }
+
+  /** The whole SSE event, written as-is to every connection (no field can hold a line break). */
+  get sseFrame(): string {
+    return (this._sseFrame ??= `event: notification\nid: ${this.id}\ndata: ${this.json}\n\n`);
   }
 
   isFor(userId: string): boolean {

@@ -1,13 +1,15 @@
 import {
   Controller,
+  Get,
   Headers,
   Inject,
+  Logger,
   Query,
-  Sse,
+  Req,
+  Res,
   UseGuards,
-  UseInterceptors,
-  type MessageEvent,
 } from '@nestjs/common';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   ApiBearerAuth,
   ApiCookieAuth,
@@ -19,17 +21,19 @@ import {
   ApiSecurity,
   ApiTags,
 } from '@nestjs/swagger';
-import { map, type Observable } from 'rxjs';
 import { ApiErrors } from '../../api-docs/api-errors.decorator.js';
 import { CurrentPrincipal, JwtAuthGuard } from '../../auth/jwt-auth.guard.js';
 import type { Principal } from '../../auth/token-verifier.js';
 import type { AppConfig } from '../../config/app-config.js';
 import { APP_CONFIG } from '../../app.tokens.js';
 import { CountsAsConnection } from '../../connections/connection-cap.guard.js';
-import { NotificationStreams, type StreamItem } from '../../hub/notification-streams.js';
+import { NotificationStreams } from '../../hub/notification-streams.js';
 import { Metrics } from '../../metrics/metrics.service.js';
 import { parseChannels, parseCursor } from '../stream-query.js';
-import { HeartbeatInterceptor } from './heartbeat.interceptor.js';
+import { writeSse } from './sse.writer.js';
+
+/** Bound on what may wait for a client that does not read (Nest's @Sse default). */
+export const SSE_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 
 @ApiTags('stream')
 @ApiBearerAuth()
@@ -38,6 +42,8 @@ import { HeartbeatInterceptor } from './heartbeat.interceptor.js';
 @Controller('v1/notifications')
 @UseGuards(JwtAuthGuard)
 export class SseController {
+  private readonly logger = new Logger('Sse');
+
   constructor(
     private readonly streams: NotificationStreams,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -46,9 +52,10 @@ export class SseController {
 
   /**
    * The user's notifications as Server-Sent Events. Resumes after `Last-Event-ID` (or the
-   * `lastEventId` query parameter, for clients that cannot set headers).
+   * `lastEventId` query parameter, for clients that cannot set headers). Bad input throws before
+   * anything is written, so it is answered with a plain JSON error.
    */
-  @Sse('stream')
+  @Get('stream')
   @ApiOperation({
     summary: "The caller's notifications as Server-Sent Events",
     description:
@@ -73,45 +80,27 @@ export class SseController {
   })
   @ApiErrors(400, 401, 429)
   @CountsAsConnection('sse')
-  @UseInterceptors(HeartbeatInterceptor)
   stream(
     @CurrentPrincipal() principal: Principal,
     @Headers('last-event-id') lastEventIdHeader: string | undefined,
     @Query('lastEventId') lastEventIdQuery: unknown,
     @Query('channels') channels: unknown,
-  ): Observable<MessageEvent> {
+    @Req() req: IncomingMessage,
+    @Res() res: ServerResponse,
+  ): void {
     const after = lastEventIdHeader
       ? parseCursor(lastEventIdHeader, 'Last-Event-ID')
       : parseCursor(lastEventIdQuery, 'lastEventId');
-    const retry = this.config.SSE_RETRY_MS;
-    return this.streams.open(principal.userId, { after, channels: parseChannels(channels) }).pipe(
-      map((item, i) => {
-        if (item.kind === 'notification')
-          this.metrics.delivered('sse', item.notification.createdAt);
-        return toSse(item, i === 0 ? retry : undefined);
-      }),
-    );
-  }
-}
-
-function toSse(item: StreamItem, retry: number | undefined): MessageEvent {
-  switch (item.kind) {
-    case 'notification':
-      return {
-        id: item.notification.id,
-        type: 'notification',
-        data: item.notification.json,
-        retry,
-      };
-    case 'reset':
-      return {
-        id: item.id,
-        type: 'reset',
-        data: `{"id":"${item.id}","reason":"cursor_unavailable"}`,
-        retry,
-      };
-    case 'position':
-      // No data, so EventSource dispatches nothing, but it records the id as its cursor.
-      return { id: item.id, retry };
+    const filter = parseChannels(channels);
+    writeSse(req, res, this.streams.open(principal.userId, { after, channels: filter }), {
+      retryMs: this.config.SSE_RETRY_MS,
+      heartbeatMs: this.config.SSE_HEARTBEAT_MS,
+      maxBufferedBytes: SSE_MAX_BUFFERED_BYTES,
+      onDelivered: (n) => this.metrics.delivered('sse', n.createdAt),
+      onHeartbeat: () => this.metrics.heartbeat('sse'),
+      onSlowClient: () => this.metrics.slowClientDisconnected('sse'),
+      onError: (err) =>
+        this.logger.error(`stream failed: ${err instanceof Error ? err.message : String(err)}`),
+    });
   }
 }

@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
-import { HeartbeatInterceptor } from './heartbeat.interceptor.js';
 import { SseController } from './sse.controller.js';
 
-@Module({ controllers: [SseController], providers: [HeartbeatInterceptor] })
+@Module({ controllers: [SseController] })
 export class SseModule {}

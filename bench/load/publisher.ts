@@ -1,0 +1,124 @@
+import { Agent, request } from 'node:http';
+import { nowMs } from '../histogram.js';
+
+/** HTTP batch publisher (`POST /v1/notifications`); every item carries its send time in `t`. */
+export class HttpPublisher {
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  failures = 0;
+
+  constructor(
+    private readonly port: number,
+    private readonly token: string,
+  ) {}
+
+  /** Resolves with how many notifications were accepted (0 unless the answer is 202). */
+  post(items: string[]): Promise<number> {
+    const body = `[${items.join(',')}]`;
+    return new Promise((resolve) => {
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port: this.port,
+          path: '/v1/notifications',
+          method: 'POST',
+          agent: this.agent,
+          headers: {
+            authorization: `Bearer ${this.token}`,
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(body),
+          },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => {
+            if (res.statusCode === 202) resolve(items.length);
+            else {
+              this.failures++;
+              resolve(0);
+            }
+          });
+        },
+      );
+      req.on('error', () => {
+        this.failures++;
+        resolve(0);
+      });
+      req.end(body);
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
+const TEXT = 'the quick brown fox jumps over the lazy dog';
+
+export function unicastItems(users: readonly string[], from: number, size: number): string[] {
+  const t = nowMs();
+  const items = new Array<string>(size);
+  for (let k = 0; k < size; k++) {
+    items[k] =
+      `{"userId":"${users[(from + k) % users.length]}","channel":"bench","type":"bench.tick",` +
+      `"payload":{"t":${t},"text":"${TEXT}"}}`;
+  }
+  return items;
+}
+
+export function broadcastItems(): string[] {
+  return [
+    `{"broadcast":true,"channel":"bench","type":"bench.tick","payload":{"t":${nowMs()},"text":"${TEXT}"}}`,
+  ];
+}
+
+export interface PublishRun {
+  accepted: number;
+  startedAt: number;
+  endedAt: number;
+}
+
+/** As fast as accepted: `lanes` requests in flight, each a batch of `batch`, for `durationMs`. */
+export async function publishClosedLoop(
+  pub: HttpPublisher,
+  users: readonly string[],
+  batch: number,
+  lanes: number,
+  durationMs: number,
+): Promise<PublishRun> {
+  const startedAt = nowMs();
+  const end = startedAt + durationMs;
+  let accepted = 0;
+  let cursor = 0;
+  const lane = async () => {
+    while (nowMs() < end) {
+      const from = cursor;
+      cursor += batch;
+      const n = await pub.post(unicastItems(users, from, batch));
+      accepted += n;
+    }
+  };
+  await Promise.all(Array.from({ length: lanes }, lane));
+  return { accepted, startedAt, endedAt: nowMs() };
+}
+
+/** Open loop at a fixed rate: a batch every `batch / ratePerSecond` seconds, on an absolute timeline. */
+export async function publishPaced(
+  pub: HttpPublisher,
+  makeBatch: (tick: number) => string[],
+  ratePerSecond: number,
+  batch: number,
+  durationMs: number,
+): Promise<PublishRun> {
+  const interval = (batch / ratePerSecond) * 1000;
+  const ticks = Math.max(1, Math.round(durationMs / interval));
+  const startedAt = nowMs();
+  const inflight: Promise<number>[] = [];
+  for (let k = 0; k < ticks; k++) {
+    const due = startedAt + k * interval;
+    const wait = due - nowMs();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    inflight.push(pub.post(makeBatch(k)));
+  }
+  const accepted = (await Promise.all(inflight)).reduce((a, b) => a + b, 0);
+  return { accepted, startedAt, endedAt: nowMs() };
+}

@@ -1,0 +1,135 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import type { Transport } from './load/protocol.js';
+import { renderMarkdown } from './report.js';
+import { s1Idle, s5Broadcast, s6Churn, unicast, type BenchContext, type Row } from './scenarios.js';
+import type { TargetKind } from './targets.js';
+
+/**
+ * `npm run bench -- [--scenarios S1,S2,...] [--scale 0.1] [--duration 10] [--transports sse,ws]
+ * [--targets floor,service] [--profile]`. Every scenario runs against the floor server and the
+ * service in the same run, one fresh server process each; the markdown table and the raw JSON
+ * land in bench/results/.
+ */
+const { values } = parseArgs({
+  options: {
+    scenarios: { type: 'string', default: process.env.BENCH_SCENARIOS ?? 'S1,S2,S3,S4,S5,S6' },
+    scale: { type: 'string', default: process.env.BENCH_SCALE ?? '1' },
+    duration: { type: 'string', default: process.env.BENCH_DURATION ?? '10' },
+    transports: { type: 'string', default: process.env.BENCH_TRANSPORTS ?? 'sse,ws' },
+    targets: { type: 'string', default: process.env.BENCH_TARGETS ?? 'floor,service' },
+    rate: { type: 'string', default: '2000' },
+    'broadcast-rate': { type: 'string', default: '2' },
+    profile: { type: 'boolean', default: false },
+    out: { type: 'string', default: 'latest' },
+  },
+});
+
+const list = (s: string) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+const scenarios = new Set(list(values.scenarios).map((s) => s.toUpperCase()));
+const transports = list(values.transports) as Transport[];
+const targets = list(values.targets) as TargetKind[];
+const scale = Number(values.scale);
+const resultsDir = fileURLToPath(new URL('../../../bench/results/', import.meta.url));
+const ctx: BenchContext = {
+  scale,
+  durationMs: Number(values.duration) * 1000,
+  profileDir: values.profile ? `${resultsDir}profiles` : undefined,
+  log: (line) => console.log(line),
+};
+const active = Math.max(10, Math.round(1000 * scale));
+const idle = Math.max(10, Math.round(18_000 * scale));
+
+async function each(
+  name: string,
+  fn: (kind: TargetKind, transport: Transport) => Promise<Row[]>,
+): Promise<Row[]> {
+  const rows: Row[] = [];
+  if (!scenarios.has(name)) return rows;
+  console.log(`${name}`);
+  for (const transport of transports) {
+    for (const kind of targets) {
+      try {
+        rows.push(...(await fn(kind, transport)));
+      } catch (err) {
+        console.log(`  ${kind} ${transport} ${name} failed: ${(err as Error).message}`);
+        rows.push({
+          scenario: name,
+          transport,
+          target: kind,
+          label: '',
+          note: `failed: ${(err as Error).message}`,
+        });
+      }
+    }
+  }
+  return rows;
+}
+
+async function main(): Promise<void> {
+  const started = new Date();
+  const load0 = loadavg();
+  const rows: Row[] = [];
+  rows.push(...(await each('S1', (k, t) => s1Idle(ctx, k, t))));
+  rows.push(
+    ...(await each('S2', (k, t) =>
+      unicast(ctx, k, t, {
+        scenario: 'S2 unicast',
+        label: `${active} users, http`,
+        active,
+        idle: 0,
+        mode: 'closed',
+      }),
+    )),
+  );
+  const rate = Number(values.rate);
+  rows.push(
+    ...(await each('S3', (k, t) =>
+      unicast(ctx, k, t, {
+        scenario: 'S3 latency',
+        label: `${rate}/s, http`,
+        active,
+        idle: 0,
+        mode: { ratePerSecond: rate, batch: 10 },
+      }),
+    )),
+  );
+  rows.push(
+    ...(await each('S4', (k, t) =>
+      unicast(ctx, k, t, {
+        scenario: 'S4 routing',
+        label: `${active} users + ${idle} idle, http`,
+        active,
+        idle,
+        mode: 'closed',
+      }),
+    )),
+  );
+  rows.push(
+    ...(await each('S5', (k, t) => s5Broadcast(ctx, k, t, Number(values['broadcast-rate'])))),
+  );
+  rows.push(...(await each('S6', (k, t) => s6Churn(ctx, k, t))));
+
+  const md =
+    `Run ${started.toISOString()} → ${new Date().toISOString()}; ${cpus().length} × ${cpus()[0]?.model}; ` +
+    `load average at start ${load0.map((l) => l.toFixed(2)).join(' ')}, at end ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}; ` +
+    `node ${process.version}; args: ${process.argv.slice(2).join(' ') || '(defaults)'}\n\n` +
+    renderMarkdown(rows);
+  mkdirSync(resultsDir, { recursive: true });
+  writeFileSync(`${resultsDir}${values.out}.md`, md);
+  writeFileSync(`${resultsDir}${values.out}.json`, JSON.stringify(rows, null, 2));
+  console.log(`\n${md}`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,389 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import WebSocket from 'ws';
+import { PUBLISH_SCOPE, signToken } from '../src/auth/token-verifier.js';
+import { ClientPool, MAX_SOCKETS_PER_WORKER, type PoolStats } from './load/client-pool.js';
+import type { Transport } from './load/protocol.js';
+import {
+  broadcastItems,
+  HttpPublisher,
+  publishClosedLoop,
+  publishPaced,
+  unicastItems,
+  type PublishRun,
+} from './load/publisher.js';
+import type { ServerProcess } from './server-process.js';
+import { BENCH_SECRET, startTarget, type TargetKind } from './targets.js';
+
+/** One measured figure set; the report pairs each service row with the floor row of the same key. */
+export interface Row {
+  scenario: string;
+  transport: Transport;
+  target: TargetKind;
+  /** Distinguishes rows of one scenario (e.g. the connection count of S1). */
+  label: string;
+  conns?: number;
+  expected?: number;
+  delivered?: number;
+  lossPct?: number;
+  perSec?: number;
+  p50?: number;
+  p90?: number;
+  p99?: number;
+  max?: number;
+  kbPerConn?: number;
+  cpuPer1k?: number;
+  serverCpuPct?: number;
+  rssBeforeMb?: number;
+  rssAfterMb?: number;
+  note?: string;
+}
+
+export interface BenchContext {
+  readonly scale: number;
+  readonly durationMs: number;
+  readonly profileDir?: string;
+  readonly log: (line: string) => void;
+}
+
+const users = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
+const n = (ctx: BenchContext, full: number) => Math.max(10, Math.round(full * ctx.scale));
+const processesFor = (conns: number) => Math.max(2, Math.ceil(conns / MAX_SOCKETS_PER_WORKER));
+
+async function withServer<T>(
+  ctx: BenchContext,
+  kind: TargetKind,
+  transport: Transport,
+  label: string,
+  env: Record<string, string> | undefined,
+  body: (server: ServerProcess) => Promise<T>,
+): Promise<T> {
+  const server = await startTarget({ kind, transport, env, label, profileDir: ctx.profileDir });
+  try {
+    if (transport === 'ws') await probeWebSocket(server.port);
+    return await body(server);
+  } finally {
+    await server.stop();
+  }
+}
+
+/** Fails the scenario up front when the build has no WebSocket endpoint (404 on upgrade). */
+async function probeWebSocket(port: number): Promise<void> {
+  const token = await signToken(BENCH_SECRET, { sub: 'probe' });
+  const status = await new Promise<string>((resolve) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/v1/ws`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    ws.on('open', () => {
+      ws.terminate();
+      resolve('open');
+    });
+    ws.on('unexpected-response', (_req, res) => {
+      ws.terminate();
+      resolve(String(res.statusCode));
+    });
+    ws.on('error', (err) => resolve(err.message));
+  });
+  if (status !== 'open')
+    throw new Error(`no WebSocket endpoint on this build (upgrade: ${status})`);
+}
+
+function statusNote(statuses: Record<string, number>): string {
+  const bad = Object.entries(statuses).filter(([k]) => k !== '200');
+  return bad.length ? `refused: ${bad.map(([k, v]) => `${k}×${v}`).join(' ')}` : '';
+}
+
+function mb(kb: number): number {
+  return Math.round(kb / 102.4) / 10;
+}
+
+/** Polls until `done` holds or nothing new arrived for `quietMs`. */
+async function drain(
+  pool: ClientPool,
+  done: (s: PoolStats) => boolean,
+  quietMs = 3000,
+  maxMs = 60_000,
+): Promise<PoolStats> {
+  const start = Date.now();
+  let last = -1;
+  let lastChange = Date.now();
+  for (;;) {
+    const s = await pool.stats();
+    if (done(s)) return s;
+    if (s.delivered !== last) {
+      last = s.delivered;
+      lastChange = Date.now();
+    }
+    if (Date.now() - lastChange > quietMs || Date.now() - start > maxMs) return s;
+    await sleep(200);
+  }
+}
+
+function latencyFields(s: PoolStats): Pick<Row, 'p50' | 'p90' | 'p99' | 'max'> {
+  const r = (x: number) => Math.round(x * 100) / 100;
+  return {
+    p50: r(s.hist.quantile(0.5)),
+    p90: r(s.hist.quantile(0.9)),
+    p99: r(s.hist.quantile(0.99)),
+    max: r(s.hist.max),
+  };
+}
+
+/** S1: RSS per idle connection at growing connection counts, on one server. */
+export async function s1Idle(ctx: BenchContext, kind: TargetKind, transport: Transport) {
+  const levels = [1000, 5000, 10_000, 19_000].map((l) => n(ctx, l));
+  const rows: Row[] = [];
+  await withServer(ctx, kind, transport, 's1', undefined, async (server) => {
+    const pool = ClientPool.create(
+      processesFor(levels.at(-1)!),
+      server.port,
+      transport,
+      BENCH_SECRET,
+    );
+    try {
+      const before = await server.rssKb();
+      let open = 0;
+      for (const level of levels) {
+        const cpu0 = server.cpuSeconds();
+        const t0 = Date.now();
+        const res = await pool.connect(users(`idle-${open}-`, level - open));
+        const seconds = (Date.now() - t0) / 1000;
+        const cpu = server.cpuSeconds() - cpu0;
+        if (res.ok === 0) throw new Error(`no connection admitted (${statusNote(res.statuses)})`);
+        open += res.ok;
+        await sleep(1000);
+        const after = await server.rssKb();
+        const note = statusNote(res.statuses);
+        rows.push({
+          scenario: 'S1 idle',
+          transport,
+          target: kind,
+          label: `${level}`,
+          conns: open,
+          kbPerConn: Math.round(((after - before) / open) * 100) / 100,
+          rssBeforeMb: mb(before),
+          rssAfterMb: mb(after),
+          perSec: Math.round(res.ok / seconds),
+          cpuPer1k: Math.round((cpu / res.ok) * 1000 * 1000) / 1000,
+          note: `connects/s and CPU s per 1k connects${note ? `; ${note}` : ''}`,
+        });
+        ctx.log(`  ${kind} ${transport} ${open} open: ${mb(after)} MB (${note || 'all 200'})`);
+        if (res.ok < level - (open - res.ok)) break;
+      }
+    } finally {
+      await pool.closeConnections();
+      await pool.shutdown();
+    }
+  });
+  return rows;
+}
+
+async function publisherFor(server: ServerProcess): Promise<HttpPublisher> {
+  const token = await signToken(BENCH_SECRET, {
+    sub: 'bench-publisher',
+    scope: PUBLISH_SCOPE,
+    ttlSeconds: 6 * 3600,
+  });
+  return new HttpPublisher(server.port, token);
+}
+
+/** Connects, then publishes one notification to each active user until all have one: JIT warm-up and a readiness barrier. */
+async function warmUp(pool: ClientPool, pub: HttpPublisher, active: string[]): Promise<void> {
+  for (let i = 0; i < active.length; i += 500)
+    await pub.post(unicastItems(active, i, Math.min(500, active.length - i)));
+  const s = await drain(pool, (st) => st.reached >= active.length, 5000, 30_000);
+  if (s.reached < active.length)
+    throw new Error(`warm-up reached ${s.reached}/${active.length} connections`);
+  await pool.reset();
+}
+
+interface UnicastOptions {
+  readonly scenario: string;
+  readonly label: string;
+  readonly active: number;
+  readonly idle: number;
+  readonly mode: 'closed' | { ratePerSecond: number; batch: number };
+}
+
+/** S2, S3, S4: unicast to `active` users (one connection each), optionally beside idle others. */
+export async function unicast(
+  ctx: BenchContext,
+  kind: TargetKind,
+  transport: Transport,
+  o: UnicastOptions,
+) {
+  return withServer(
+    ctx,
+    kind,
+    transport,
+    o.scenario.split(' ')[0].toLowerCase(),
+    undefined,
+    async (server) => {
+      const pool = ClientPool.create(
+        processesFor(o.active + o.idle),
+        server.port,
+        transport,
+        BENCH_SECRET,
+      );
+      const pub = await publisherFor(server);
+      try {
+        const active = users('active-', o.active);
+        let refused = '';
+        if (o.idle) refused += statusNote((await pool.connect(users('other-', o.idle))).statuses);
+        refused += statusNote((await pool.connect(active)).statuses);
+        await warmUp(pool, pub, active);
+        const cpu0 = server.cpuSeconds();
+        let run: PublishRun;
+        if (o.mode === 'closed') run = await publishClosedLoop(pub, active, 500, 4, ctx.durationMs);
+        else {
+          const { ratePerSecond, batch } = o.mode;
+          run = await publishPaced(
+            pub,
+            (k) => unicastItems(active, k * batch, batch),
+            ratePerSecond,
+            batch,
+            ctx.durationMs,
+          );
+        }
+        const s = await drain(pool, (st) => st.delivered >= run.accepted);
+        const cpu = server.cpuSeconds() - cpu0;
+        const span = (s.lastAt - run.startedAt) / 1000;
+        const row: Row = {
+          scenario: o.scenario,
+          transport,
+          target: kind,
+          label: o.label,
+          conns: o.active + o.idle,
+          expected: run.accepted,
+          delivered: s.delivered,
+          lossPct: run.accepted ? Math.round((1 - s.delivered / run.accepted) * 10000) / 100 : 0,
+          perSec: Math.round(s.delivered / span),
+          ...latencyFields(s),
+          cpuPer1k: Math.round((cpu / s.delivered) * 1000 * 10000) / 10000,
+          serverCpuPct: Math.round((cpu / span) * 100),
+          note: [refused, pub.failures ? `${pub.failures} publish failures` : '']
+            .filter(Boolean)
+            .join('; '),
+        };
+        ctx.log(
+          `  ${kind} ${transport} ${o.scenario} ${o.label}: ${row.delivered}/${row.expected} at ${row.perSec}/s, p99 ${row.p99} ms`,
+        );
+        return [row];
+      } finally {
+        pub.close();
+        await pool.closeConnections();
+        await pool.shutdown();
+      }
+    },
+  );
+}
+
+/** The service's own count of open connections (all transports), from /metrics. */
+async function openConnections(port: number): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  let total = 0;
+  for (const m of text.matchAll(/^gateway_connections\{[^}]*\} (\d+)$/gm)) total += Number(m[1]);
+  return total;
+}
+
+/** S5: broadcasts to `conns` connections at a fixed rate. */
+export async function s5Broadcast(
+  ctx: BenchContext,
+  kind: TargetKind,
+  transport: Transport,
+  ratePerSecond: number,
+) {
+  const conns = n(ctx, 10_000);
+  return withServer(ctx, kind, transport, 's5', undefined, async (server) => {
+    const pool = ClientPool.create(processesFor(conns), server.port, transport, BENCH_SECRET);
+    const pub = await publisherFor(server);
+    try {
+      const refused = statusNote((await pool.connect(users('all-', conns))).statuses);
+      await pub.post(broadcastItems());
+      await drain(pool, (st) => st.reached >= conns, 5000, 30_000);
+      await pool.reset();
+      const cpu0 = server.cpuSeconds();
+      const run = await publishPaced(pub, broadcastItems, ratePerSecond, 1, ctx.durationMs);
+      const expected = run.accepted * conns;
+      const s = await drain(pool, (st) => st.delivered >= expected);
+      const cpu = server.cpuSeconds() - cpu0;
+      const span = (s.lastAt - run.startedAt) / 1000;
+      const row: Row = {
+        scenario: 'S5 broadcast',
+        transport,
+        target: kind,
+        label: `${conns} conns, ${ratePerSecond}/s`,
+        conns,
+        expected,
+        delivered: s.delivered,
+        lossPct: expected ? Math.round((1 - s.delivered / expected) * 10000) / 100 : 0,
+        perSec: Math.round(s.delivered / span),
+        ...latencyFields(s),
+        cpuPer1k: Math.round((cpu / s.delivered) * 1000 * 10000) / 10000,
+        serverCpuPct: Math.round((cpu / span) * 100),
+        note: refused,
+      };
+      ctx.log(
+        `  ${kind} ${transport} S5: ${row.delivered}/${row.expected} at ${row.perSec}/s, p99 ${row.p99} ms`,
+      );
+      return [row];
+    } finally {
+      pub.close();
+      await pool.closeConnections();
+      await pool.shutdown();
+    }
+  });
+}
+
+/**
+ * S6: connect/disconnect cycles, RSS before and after. The service runs with a process cap of
+ * twice the churn concurrency; afterwards that many connections must all be admitted, which
+ * fails if any cycle leaked a limiter slot.
+ */
+export async function s6Churn(ctx: BenchContext, kind: TargetKind, transport: Transport) {
+  const cycles = n(ctx, 10_000);
+  const concurrency = 100;
+  const cap = 2 * concurrency;
+  return withServer(
+    ctx,
+    kind,
+    transport,
+    's6',
+    { MAX_CONNECTIONS: String(cap) },
+    async (server) => {
+      const pool = ClientPool.create(2, server.port, transport, BENCH_SECRET);
+      try {
+        await pool.churn('warm-', Math.min(1000, cycles), concurrency);
+        const before = await server.rssKb();
+        const cpu0 = server.cpuSeconds();
+        const t0 = Date.now();
+        const res = await pool.churn('churn-', cycles, concurrency);
+        const seconds = (Date.now() - t0) / 1000;
+        const cpu = server.cpuSeconds() - cpu0;
+        await sleep(1000);
+        const after = await server.rssKb();
+        const gauge = kind === 'service' ? await openConnections(server.port) : undefined;
+        const check = await pool.connect(users('after-', cap));
+        const row: Row = {
+          scenario: 'S6 churn',
+          transport,
+          target: kind,
+          label: `${cycles} cycles`,
+          conns: cycles,
+          perSec: Math.round(res.ok / seconds),
+          cpuPer1k: Math.round((cpu / res.ok) * 1000 * 1000) / 1000,
+          rssBeforeMb: mb(before),
+          rssAfterMb: mb(after),
+          note:
+            `RSS after/before ${(after / before).toFixed(3)}; ${check.ok}/${cap} admitted after churn` +
+            (gauge !== undefined ? `; gateway_connections after churn ${gauge}` : '') +
+            (statusNote(res.statuses) ? `; churn ${statusNote(res.statuses)}` : ''),
+        };
+        ctx.log(`  ${kind} ${transport} S6: ${row.note}`);
+        return [row];
+      } finally {
+        await pool.closeConnections();
+        await pool.shutdown();
+      }
+    },
+  );
+}

@@ -1,0 +1,103 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+
+/** A server under test, started as its own process so /proc shows only its own RSS and CPU. */
+export interface ServerProcess {
+  readonly name: string;
+  readonly port: number;
+  readonly pid: number;
+  /** Resident set in KB, after a full GC. */
+  rssKb(): Promise<number>;
+  /** User + system CPU seconds so far. */
+  cpuSeconds(): number;
+  stop(): Promise<void>;
+}
+
+const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+const ROOT = here('../../../');
+const TICKS_PER_SECOND = 100;
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+function probe(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = request({ host: '127.0.0.1', port, path: '/v1/probe', method: 'GET' }, (res) => {
+      res.resume();
+      resolve(true);
+    });
+    req.on('error', () => resolve(false));
+    req.end();
+  });
+}
+
+export interface StartOptions {
+  readonly name: string;
+  /** Script relative to the repository root. */
+  readonly script: string;
+  readonly env?: Record<string, string>;
+  /** Directory for a --cpu-prof profile, when profiling. */
+  readonly profileDir?: string;
+}
+
+export async function startServer(options: StartOptions): Promise<ServerProcess> {
+  const port = await freePort();
+  const args = ['--expose-gc', '--import', here('./gc-signal.js')];
+  if (options.profileDir) {
+    args.push(
+      '--cpu-prof',
+      '--cpu-prof-dir',
+      options.profileDir,
+      '--cpu-prof-name',
+      `${options.name}-${Date.now()}.cpuprofile`,
+    );
+  }
+  const child: ChildProcess = spawn(process.execPath, [...args, options.script], {
+    cwd: ROOT,
+    env: { ...process.env, ...options.env, PORT: String(port), HOST: '127.0.0.1' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const deadline = Date.now() + 30_000;
+  while (!(await probe(port))) {
+    if (child.exitCode !== null) throw new Error(`${options.name} exited with ${child.exitCode}`);
+    if (Date.now() > deadline) throw new Error(`${options.name} did not listen within 30 s`);
+    await sleep(100);
+  }
+  const pid = child.pid!;
+  return {
+    name: options.name,
+    port,
+    pid,
+    async rssKb() {
+      process.kill(pid, 'SIGWINCH');
+      await sleep(700);
+      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      return Number(m![1]);
+    },
+    cpuSeconds() {
+      // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return (Number(f[11]) + Number(f[12])) / TICKS_PER_SECOND;
+    },
+    async stop() {
+      // SIGTERM exits through process.exit (see gc-signal.ts); SIGKILL if it lingers.
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
