@@ -298,8 +298,12 @@ describe('docs/asyncapi.yaml: Server-Sent Events', () => {
     conn.close();
   });
 
-  it('sends the documented heartbeat comment', async () => {
+  it('sends the documented heartbeat comment, announcing its interval in the documented header', async () => {
     const conn = await stream('carol');
+    expect((channels.sse as { description: string }).description).toContain(
+      'Heartbeat-Interval-Ms',
+    );
+    expect(conn.headers['heartbeat-interval-ms']).toBe('100');
     const comment = await conn.waitForComment();
     expectValid('heartbeat', sse.heartbeat.payload, comment);
     expect(comment).toBe(sole(sse.heartbeat.examples).payload);
