@@ -98,7 +98,10 @@ function expectValid(what: string, schema: unknown, value: unknown): void {
 }
 
 const components = doc.components as { messages: Record<string, Message> };
-const channels = doc.channels as Record<string, { address: string; messages: Json }>;
+const channels = doc.channels as Record<
+  string,
+  { address: string; description: string; messages: Json }
+>;
 const operations = doc.operations as Record<
   string,
   { action: string; channel: { $ref: string }; messages: { $ref: string }[] }
@@ -300,9 +303,7 @@ describe('docs/asyncapi.yaml: Server-Sent Events', () => {
 
   it('sends the documented heartbeat comment, announcing its interval in the documented header', async () => {
     const conn = await stream('carol');
-    expect((channels.sse as { description: string }).description).toContain(
-      'Heartbeat-Interval-Ms',
-    );
+    expect(channels.sse.description).toContain('Heartbeat-Interval-Ms');
     expect(conn.headers['heartbeat-interval-ms']).toBe('100');
     const comment = await conn.waitForComment();
     expectValid('heartbeat', sse.heartbeat.payload, comment);
