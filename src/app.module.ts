@@ -4,6 +4,7 @@ import { AuthModule } from './auth/auth.module.js';
 import type { AppConfig } from './config/app-config.js';
 import { SseModule } from './delivery/sse/sse.module.js';
 import { HubModule } from './hub/hub.module.js';
+import { LifecycleModule } from './lifecycle/lifecycle.module.js';
 import { PublishModule } from './publish/publish.module.js';
 
 @Module({})
@@ -16,6 +17,7 @@ export class AppModule {
       providers: [{ provide: APP_CONFIG, useValue: config }],
       exports: [APP_CONFIG],
       imports: [
+        LifecycleModule,
         AuthModule,
         HubModule,
         SseModule,

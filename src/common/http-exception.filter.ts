@@ -7,6 +7,7 @@ import {
   type ExceptionFilter,
 } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
+import { StoreUnavailableError } from '../history/store-unavailable.error.js';
 
 interface ErrorBody {
   statusCode: number;
@@ -49,6 +50,9 @@ export class JsonExceptionFilter implements ExceptionFilter {
       return;
     }
     res.statusCode = body.statusCode;
+    if (exception instanceof StoreUnavailableError) {
+      res.setHeader('Retry-After', String(exception.retryAfterSeconds));
+    }
     res.setHeader('Content-Type', 'application/json; charset=utf-8');
     if (body.statusCode === 401) res.setHeader('WWW-Authenticate', 'Bearer error="invalid_token"');
     res.end(JSON.stringify(body));
@@ -70,6 +74,13 @@ export class JsonExceptionFilter implements ExceptionFilter {
         statusCode: status,
         error: status === 404 ? 'not_found' : (HttpStatus[status]?.toLowerCase() ?? 'error'),
         message: typeof r === 'string' ? r : exception.message,
+      };
+    }
+    if (exception instanceof StoreUnavailableError) {
+      return {
+        statusCode: 503,
+        error: 'unavailable',
+        message: 'notifications cannot be stored right now; nothing was stored, retry later',
       };
     }
     const type = (exception as { type?: string })?.type;

@@ -44,6 +44,16 @@ export const configSchema = z.object({
   HISTORY_MAX_USERS: int(1, 10_000_000).default(100_000),
   DEDUPE_TTL_SECONDS: int(1, 30 * 86_400).default(86_400),
   DEDUPE_MAX_KEYS: int(1, 100_000_000).default(1_000_000),
+
+  /** Redis mode (shared history, cross-replica fan-out, cluster-wide caps) when set. */
+  REDIS_URL: optionalString.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
+  REDIS_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:._-]{0,32}$/, 'must be 0-32 of letters, digits and :._-')
+    .default('ng:'),
+  CONNECTION_LEASE_TTL_SECONDS: int(3, 3600).default(45),
+  DRAIN_SECONDS: int(0, 300).default(20),
+  SSE_MAX_PENDING_BYTES: int(16 * 1024, 1024 * 1024 * 1024).default(4 * 1024 * 1024),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;
@@ -68,7 +78,9 @@ function describe(issue: z.core.$ZodIssue, env: Record<string, string | undefine
   const key = String(issue.path[0] ?? '');
   const value = env[key];
   const shown =
-    value === undefined ? 'unset' : `"${key.includes('SECRET') ? '<redacted>' : value}"`;
+    value === undefined
+      ? 'unset'
+      : `"${key.includes('SECRET') || key === 'REDIS_URL' ? '<redacted>' : value}"`;
   return `${key}=${shown}: ${issue.message}`;
 }
 

@@ -5,15 +5,14 @@ import {
   CLOCK,
   CONNECTION_LIMITER,
   HISTORY_STORE,
+  HUB_BACKEND,
   NOTIFICATION_FEED,
 } from '../app.tokens.js';
 import { systemClock, type Clock } from '../common/clock.js';
-import { LocalConnectionLimiter } from '../connections/connection-limiter.js';
-import type { HistoryStore } from '../history/history-store.js';
-import { MemoryFeed } from '../history/memory-feed.js';
-import { MemoryHistoryStore } from '../history/memory-history.store.js';
+import type { HistoryStore, NotificationFeed } from '../history/history-store.js';
 import { NotificationIngest } from '../ingest/notification-ingest.js';
 import { NotificationCodec } from '../notifications/notification.codec.js';
+import { createMemoryBackend, createRedisBackend, type HubBackend } from './hub-backend.js';
 import { NotificationHub } from './notification-hub.js';
 import { NotificationStreams } from './notification-streams.js';
 
@@ -22,42 +21,29 @@ import { NotificationStreams } from './notification-streams.js';
 @Module({
   providers: [
     { provide: CLOCK, useValue: systemClock },
-    { provide: NOTIFICATION_FEED, useFactory: () => new MemoryFeed() },
     {
-      provide: HISTORY_STORE,
-      inject: [APP_CONFIG, NOTIFICATION_FEED, CLOCK],
-      useFactory: (c: AppConfig, feed: MemoryFeed, clock: Clock) =>
-        new MemoryHistoryStore(
-          {
-            maxPerUser: c.HISTORY_MAX_PER_USER,
-            ttlSeconds: c.HISTORY_TTL_SECONDS,
-            maxUsers: c.HISTORY_MAX_USERS,
-            dedupeTtlSeconds: c.DEDUPE_TTL_SECONDS,
-            dedupeMaxKeys: c.DEDUPE_MAX_KEYS,
-          },
-          feed,
-          clock,
-        ),
+      provide: HUB_BACKEND,
+      inject: [APP_CONFIG, CLOCK],
+      useFactory: (c: AppConfig, clock: Clock) =>
+        c.REDIS_URL ? createRedisBackend(c, c.REDIS_URL) : createMemoryBackend(c, clock),
+    },
+    { provide: NOTIFICATION_FEED, inject: [HUB_BACKEND], useFactory: (b: HubBackend) => b.feed },
+    { provide: HISTORY_STORE, inject: [HUB_BACKEND], useFactory: (b: HubBackend) => b.store },
+    {
+      provide: CONNECTION_LIMITER,
+      inject: [HUB_BACKEND],
+      useFactory: (b: HubBackend) => b.limiter,
     },
     {
       provide: NotificationHub,
       inject: [NOTIFICATION_FEED],
-      useFactory: (feed: MemoryFeed) => new NotificationHub(feed),
+      useFactory: (feed: NotificationFeed) => new NotificationHub(feed),
     },
     {
       provide: NotificationStreams,
       inject: [NotificationHub, HISTORY_STORE, CLOCK],
       useFactory: (hub: NotificationHub, store: HistoryStore, clock: Clock) =>
         new NotificationStreams(hub, store, clock),
-    },
-    {
-      provide: CONNECTION_LIMITER,
-      inject: [APP_CONFIG],
-      useFactory: (c: AppConfig) =>
-        new LocalConnectionLimiter({
-          perUser: c.MAX_CONNECTIONS_PER_USER,
-          perProcess: c.MAX_CONNECTIONS,
-        }),
     },
     {
       provide: NotificationCodec,
@@ -76,6 +62,7 @@ import { NotificationStreams } from './notification-streams.js';
     },
   ],
   exports: [
+    HUB_BACKEND,
     CLOCK,
     NOTIFICATION_FEED,
     HISTORY_STORE,
@@ -89,12 +76,12 @@ import { NotificationStreams } from './notification-streams.js';
 export class HubModule implements OnApplicationShutdown {
   constructor(
     private readonly hub: NotificationHub,
-    @Inject(HISTORY_STORE) private readonly store: HistoryStore,
+    @Inject(HUB_BACKEND) private readonly backend: HubBackend,
   ) {}
 
   async onApplicationShutdown(): Promise<void> {
     // Ending the hub completes every stream, which ends each response and releases its slot.
     this.hub.close();
-    await this.store.close();
+    await this.backend.close();
   }
 }
