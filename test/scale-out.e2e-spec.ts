@@ -176,7 +176,8 @@ describe('scale-out on Redis', () => {
       await Promise.all(onA.map((c, i) => c.waitForAll(ids.get(users[i])!, 20_000)));
       onA.forEach((c, i) => expectExactlyOnce(c, ids.get(users[i])!));
       expect(exit.signal ?? exit.code).toBeTruthy();
-      expect(tookMs).toBeLessThan(2000 + 3000);
+      // DRAIN_SECONDS plus the teardown margin after which the process forces itself out.
+      expect(tookMs).toBeLessThan(2000 + 3000 + 1000);
       // Each stream ended with its own reconnection delay, spread over the drain window.
       const retries = onA.map((c) => c.endRetries[0]!);
       expect(retries.every((r) => r >= 200 && r <= 2200)).toBe(true);
@@ -204,8 +205,9 @@ describe('scale-out on Redis', () => {
         }
       };
       const ids = await publishRounds(publish, users, 20, async (r) => {
-        if (r === 5) await redis.stop();
-        if (r === 6) setTimeout(() => void redis.start(), 1000);
+        if (r !== 5) return;
+        await redis.stop();
+        setTimeout(() => void redis.start(), 1000);
       });
       expect(refused).toBeGreaterThan(0);
       await Promise.all(clients.map((c, i) => c.waitForAll(ids.get(users[i])!, 20_000)));

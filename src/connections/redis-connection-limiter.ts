@@ -68,7 +68,7 @@ export class RedisConnectionLimiter implements ConnectionLimiter {
     if (!admission.ok) return admission;
     const id = randomUUID();
     const key = this.keyFor(userId);
-    let granted = true;
+    let granted: boolean;
     try {
       granted =
         (await this.redis.eval(

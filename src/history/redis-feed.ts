@@ -29,7 +29,7 @@ export class RedisFeed implements NotificationFeed {
   private epoch: string | undefined;
   /** Live messages held while catching up after a reconnect; `null` when delivering directly. */
   private held: StoredNotification[] | null = null;
-  private everReady = false;
+  private everReady: boolean;
   private readonly userPrefix: string;
   private readonly broadcastChannel: string;
 
@@ -42,6 +42,8 @@ export class RedisFeed implements NotificationFeed {
     this.userPrefix = `${prefix}c:u:`;
     this.broadcastChannel = `${prefix}c:b`;
     subscriber.on('message', (channel: string, message: string) => this.receive(channel, message));
+    // Usually already connected when the feed is built; only a later 'ready' is a reconnect.
+    this.everReady = subscriber.status === 'ready';
     subscriber.on('close', () => (this.held ??= []));
     subscriber.on('ready', () => {
       if (this.everReady) void this.resync();

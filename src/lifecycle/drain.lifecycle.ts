@@ -5,6 +5,8 @@ import {
   type BeforeApplicationShutdown,
   type OnModuleDestroy,
 } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { Server } from 'node:http';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../app.tokens.js';
 import { DrainCoordinator } from './drain-coordinator.js';
@@ -25,6 +27,7 @@ export class DrainLifecycle implements OnModuleDestroy, BeforeApplicationShutdow
   constructor(
     private readonly coordinator: DrainCoordinator,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly adapterHost: HttpAdapterHost,
   ) {}
 
   onModuleDestroy(): void {
@@ -41,5 +44,8 @@ export class DrainLifecycle implements OnModuleDestroy, BeforeApplicationShutdow
       }, spreadMs + TEARDOWN_MS).unref();
     }
     await this.coordinator.drain(spreadMs, spreadMs + 1000);
+    // Streams have ended: keep-alive sockets left behind would hold the server's close open.
+    const server = this.adapterHost.httpAdapter?.getHttpServer() as Server | undefined;
+    server?.closeIdleConnections();
   }
 }

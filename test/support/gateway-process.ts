@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { PUBLISH_SCOPE, signToken } from '../../src/auth/token-verifier.js';
 import { TEST_SECRET } from './gateway.js';
 import { freePort } from './redis-server.js';
@@ -12,8 +11,6 @@ export interface GatewayProcess {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Everything it wrote, for failure messages. */
   output(): string;
-  /** Resident set size in bytes (from /proc). */
-  rss(): number;
   kill(signal: NodeJS.Signals): void;
 }
 
@@ -56,10 +53,6 @@ export async function spawnGateway(env: Record<string, string>): Promise<Gateway
     pid: proc.pid!,
     exited,
     output: () => out,
-    rss: () => {
-      const status = readFileSync(`/proc/${proc.pid}/status`, 'utf8');
-      return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
-    },
     kill: (signal) => proc.kill(signal),
   };
 }
