@@ -43,9 +43,11 @@ export class DrainLifecycle implements OnModuleDestroy, BeforeApplicationShutdow
         process.exit(1);
       }, spreadMs + TEARDOWN_MS).unref();
     }
-    await this.coordinator.drain(spreadMs, spreadMs + 1000);
-    // Streams have ended: keep-alive sockets left behind would hold the server's close open.
+    // Sockets that go idle once their stream ends would otherwise hold the server's close open
+    // for the whole keep-alive timeout.
     const server = this.adapterHost.httpAdapter?.getHttpServer() as Server | undefined;
+    if (server) server.keepAliveTimeout = 1;
+    await this.coordinator.drain(spreadMs, spreadMs + 1000);
     server?.closeIdleConnections();
   }
 }
