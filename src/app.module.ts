@@ -11,6 +11,7 @@ import { WsModule } from './delivery/ws/ws.module.js';
 import { HubModule } from './hub/hub.module.js';
 import { KafkaIngestModule } from './ingest/kafka/kafka-ingest.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
+import { LifecycleModule } from './lifecycle/lifecycle.module.js';
 import { PublishModule } from './publish/publish.module.js';
 
 @Module({})
@@ -23,6 +24,7 @@ export class AppModule {
       providers: [{ provide: APP_CONFIG, useValue: config }],
       exports: [APP_CONFIG],
       imports: [
+        LifecycleModule,
         AuthModule,
         HubModule,
         MetricsModule,

@@ -5,3 +5,5 @@ export const HISTORY_STORE = Symbol('HISTORY_STORE');
 export const NOTIFICATION_FEED = Symbol('NOTIFICATION_FEED');
 export const CONNECTION_LIMITER = Symbol('CONNECTION_LIMITER');
 export const TOKEN_SETTINGS = Symbol('TOKEN_SETTINGS');
+/** The store, feed and limiter of the current mode (memory or Redis), with its readiness. */
+export const HUB_BACKEND = Symbol('HUB_BACKEND');

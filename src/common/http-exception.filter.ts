@@ -7,6 +7,7 @@ import {
   type ExceptionFilter,
 } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
+import { StoreUnavailableError } from '../history/store-unavailable.error.js';
 
 export interface ErrorBody {
   statusCode: number;
@@ -49,6 +50,9 @@ export class JsonExceptionFilter implements ExceptionFilter {
       return;
     }
     res.statusCode = body.statusCode;
+    if (exception instanceof StoreUnavailableError) {
+      res.setHeader('Retry-After', String(exception.retryAfterSeconds));
+    }
     res.setHeader('Content-Type', 'application/json; charset=utf-8');
     if (body.statusCode === 401) res.setHeader('WWW-Authenticate', 'Bearer error="invalid_token"');
     res.end(JSON.stringify(body));
@@ -56,6 +60,13 @@ export class JsonExceptionFilter implements ExceptionFilter {
 
   private toBody(exception: unknown): ErrorBody {
     if (exception instanceof HttpException) return httpErrorBody(exception);
+    if (exception instanceof StoreUnavailableError) {
+      return {
+        statusCode: 503,
+        error: 'unavailable',
+        message: 'notifications cannot be stored right now; nothing was stored, retry later',
+      };
+    }
     const type = (exception as { type?: string })?.type;
     const known = type ? BODY_PARSER_ERRORS[type] : undefined;
     if (known) return { statusCode: known.status, error: known.error, message: known.message };

@@ -135,6 +135,15 @@ export const configSchema = z.object({
   /** Backoff for consumer restarts and downstream retries: doubles from the first to the cap. */
   KAFKA_RETRY_INITIAL_MS: int(10, 60_000).default(300),
   KAFKA_RETRY_MAX_MS: int(100, 600_000).default(30_000),
+
+  /** Redis mode (shared history, cross-replica fan-out, cluster-wide caps) when set. */
+  REDIS_URL: optionalString.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
+  REDIS_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:._-]{0,32}$/, 'must be 0-32 of letters, digits and :._-')
+    .default('ng:'),
+  CONNECTION_LEASE_TTL_SECONDS: int(3, 3600).default(45),
+  SSE_MAX_PENDING_BYTES: int(16 * 1024, 1024 * 1024 * 1024).default(4 * 1024 * 1024),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;
@@ -158,7 +167,8 @@ export class ConfigError extends Error {
 function describe(issue: z.core.$ZodIssue, env: Record<string, string | undefined>): string {
   const key = String(issue.path[0] ?? '');
   const value = env[key];
-  const secret = key.includes('SECRET') || key.includes('PASSWORD');
+  // A Redis URL may carry a password.
+  const secret = key.includes('SECRET') || key.includes('PASSWORD') || key === 'REDIS_URL';
   const shown = value === undefined ? 'unset' : `"${secret ? '<redacted>' : value}"`;
   return `${key}=${shown}: ${issue.message}`;
 }

@@ -168,7 +168,8 @@ export class MemoryHistoryStore implements HistoryStore {
   }
 }
 
-function mergeBySeq(a: StoredNotification[], b: StoredNotification[]): StoredNotification[] {
+/** Merges two seq-ordered lists (a user's stream and the broadcast). */
+export function mergeBySeq(a: StoredNotification[], b: StoredNotification[]): StoredNotification[] {
   if (b.length === 0) return a;
   if (a.length === 0) return b;
   const out: StoredNotification[] = [];

@@ -1,6 +1,6 @@
 import { BadRequestException, Get, Header, Inject, Query } from '@nestjs/common';
 import { ApiOperation, ApiQuery, ApiResponse } from '@nestjs/swagger';
-import { Observable } from 'rxjs';
+import { Observable, takeUntil } from 'rxjs';
 import { ApiErrors } from '../../api-docs/api-errors.decorator.js';
 import { notificationListSchema } from '../../api-docs/openapi.schemas.js';
 import { CurrentPrincipal } from '../../auth/jwt-auth.guard.js';
@@ -11,6 +11,7 @@ import { CountsAsConnection } from '../../connections/connection-cap.guard.js';
 import { formatEventId } from '../../cursor/event-id.js';
 import type { HistoryStore } from '../../history/history-store.js';
 import { NotificationStreams } from '../../hub/notification-streams.js';
+import { DrainCoordinator } from '../../lifecycle/drain-coordinator.js';
 import { Metrics } from '../../metrics/metrics.service.js';
 import type { StoredNotification } from '../../notifications/notification.js';
 import { parseChannels, parseCursor } from '../stream-query.js';
@@ -58,6 +59,7 @@ export class LongPollController {
     @Inject(HISTORY_STORE) private readonly history: HistoryStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly metrics: Metrics,
+    private readonly drain: DrainCoordinator,
   ) {}
 
   /**
@@ -112,25 +114,29 @@ export class LongPollController {
         subscriber.next(listBody(batch, cursor, { reset }));
         subscriber.complete();
       };
-      const inner = this.streams.open(principal.userId, { after, channels }).subscribe({
-        next: (item) => {
-          if (item.kind === 'position') {
-            cursor = item.id;
-            if (timeoutMs === 0) answer();
-          } else if (item.kind === 'reset') {
-            cursor = item.id;
-            answer(true);
-          } else {
-            batch.push(item.notification);
-            cursor = item.notification.id;
-            // A replay emits a whole page synchronously: answer once it is in, not per item.
-            if (batch.length >= maxBatch) answer();
-            else flush ??= setImmediate(() => answer());
-          }
-        },
-        complete: () => answer(),
-        error: (err) => subscriber.error(err),
-      });
+      // A drain answers held polls at once (empty, same cursor): the client polls another replica.
+      const inner = this.streams
+        .open(principal.userId, { after, channels })
+        .pipe(takeUntil(this.drain.drain$))
+        .subscribe({
+          next: (item) => {
+            if (item.kind === 'position') {
+              cursor = item.id;
+              if (timeoutMs === 0) answer();
+            } else if (item.kind === 'reset') {
+              cursor = item.id;
+              answer(true);
+            } else {
+              batch.push(item.notification);
+              cursor = item.notification.id;
+              // A replay emits a whole page synchronously: answer once it is in, not per item.
+              if (batch.length >= maxBatch) answer();
+              else flush ??= setImmediate(() => answer());
+            }
+          },
+          complete: () => answer(),
+          error: (err) => subscriber.error(err),
+        });
       // A cursor that replays nothing is caught up: plain polling (timeout=0) answers now.
       const timer = setTimeout(() => answer(), timeoutMs);
       return () => {

@@ -8,13 +8,12 @@ import type { AppConfig } from '../../config/app-config.js';
 import { APP_CONFIG } from '../../app.tokens.js';
 import { CountsAsConnection } from '../../connections/connection-cap.guard.js';
 import { NotificationStreams } from '../../hub/notification-streams.js';
+import { DrainCoordinator } from '../../lifecycle/drain-coordinator.js';
 import { Metrics } from '../../metrics/metrics.service.js';
 import { parseChannels, parseCursor } from '../stream-query.js';
 import { UserStreamController } from '../user-stream-controller.decorator.js';
 import { writeSse } from './sse.writer.js';
-
-/** Bound on what may wait for a client that does not read (Nest's @Sse default). */
-export const SSE_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+import { take, takeUntil, tap } from 'rxjs';
 
 @UserStreamController()
 export class SseController {
@@ -24,6 +23,7 @@ export class SseController {
     private readonly streams: NotificationStreams,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly metrics: Metrics,
+    private readonly drain: DrainCoordinator,
   ) {}
 
   /**
@@ -68,10 +68,22 @@ export class SseController {
       ? parseCursor(lastEventIdHeader, 'Last-Event-ID')
       : parseCursor(lastEventIdQuery, 'lastEventId');
     const filter = parseChannels(channels);
-    writeSse(req, res, this.streams.open(principal.userId, { after, channels: filter }), {
+    let spread: number | undefined;
+    const draining = this.drain.drain$.pipe(
+      take(1),
+      tap((ms) => (spread = ms)),
+    );
+    const items = this.streams
+      .open(principal.userId, { after, channels: filter })
+      .pipe(takeUntil(draining));
+    writeSse(req, res, items, {
       retryMs: this.config.SSE_RETRY_MS,
       heartbeatMs: this.config.SSE_HEARTBEAT_MS,
-      maxBufferedBytes: SSE_MAX_BUFFERED_BYTES,
+      maxBufferedBytes: this.config.SSE_MAX_PENDING_BYTES,
+      // A drained client reconnects after a random part of the drain window, so the other
+      // replicas are not hit by every client at once; its Last-Event-ID is untouched.
+      finalFrame: () =>
+        spread === undefined ? '' : `retry: ${drainRetry(this.config.SSE_RETRY_MS, spread)}\n\n`,
       onDelivered: (n) => this.metrics.delivered('sse', n.createdAt),
       onHeartbeat: () => this.metrics.heartbeat('sse'),
       onSlowClient: () => this.metrics.slowClientDisconnected('sse'),
@@ -79,4 +91,8 @@ export class SseController {
         this.logger.error(`stream failed: ${err instanceof Error ? err.message : String(err)}`),
     });
   }
+}
+
+function drainRetry(retryMs: number, spreadMs: number): number {
+  return Math.round(Math.min(retryMs, 1000) + Math.random() * spreadMs);
 }

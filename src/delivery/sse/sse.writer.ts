@@ -8,6 +8,8 @@ export interface SseWriterOptions {
   readonly heartbeatMs: number;
   /** Past this many bytes waiting for a client that does not read, it is dropped and resumes by cursor. */
   readonly maxBufferedBytes: number;
+  /** Written just before the stream ends normally (e.g. a drain's jittered `retry:`). */
+  readonly finalFrame: () => string;
   readonly onDelivered: (n: StoredNotification) => void;
   readonly onHeartbeat: () => void;
   readonly onSlowClient: () => void;
@@ -85,7 +87,7 @@ export function writeSse(
       options.onError(err);
       res.destroy();
     },
-    complete: () => res.end(),
+    complete: () => res.end(options.finalFrame()),
   });
   res.once('close', () => {
     clearInterval(heartbeat);

@@ -9,6 +9,7 @@ import { NotificationStreams } from '../../hub/notification-streams.js';
 import { Metrics } from '../../metrics/metrics.service.js';
 import { WsSession, type WsSessionEvents, type WsSessionSettings } from './ws-session.js';
 import { WsUpgradeAdmission } from './ws-upgrade.admission.js';
+import { DrainCoordinator } from '../../lifecycle/drain-coordinator.js';
 
 export const WS_PATH = '/v1/ws';
 
@@ -28,7 +29,10 @@ export class WsGateway implements OnGatewayInit, OnGatewayConnection {
     private readonly metrics: Metrics,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(APP_CONFIG) config: AppConfig,
+    drain: DrainCoordinator,
   ) {
+    // Close code 1012 (service restart): clients reconnect, spread over the drain window.
+    drain.onDrain((spreadMs) => this.closeAll(1012, spreadMs));
     this.settings = {
       pingIntervalMs: config.WS_PING_INTERVAL_MS,
       pongTimeoutMs: config.WS_PONG_TIMEOUT_MS,

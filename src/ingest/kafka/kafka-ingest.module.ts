@@ -15,6 +15,7 @@ import {
   type KafkaSourceObserver,
   type KafkaSourceOptions,
 } from './kafka-notification.source.js';
+import { DrainCoordinator } from '../../lifecycle/drain-coordinator.js';
 
 export function kafkaSourceOptions(c: AppConfig): KafkaSourceOptions {
   return {
@@ -79,7 +80,12 @@ export class KafkaIngestModule implements OnApplicationBootstrap, BeforeApplicat
   constructor(
     private readonly source: KafkaNotificationSource,
     private readonly readiness: ReadinessChecks,
-  ) {}
+    drain: DrainCoordinator,
+  ) {
+    // Draining stops consuming first, committing what was processed; the partitions move to
+    // the replicas that stay.
+    drain.onDrain(() => source.stop());
+  }
 
   onApplicationBootstrap(): Promise<void> {
     const { source } = this;
