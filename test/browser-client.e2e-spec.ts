@@ -1,77 +1,34 @@
 /// <reference lib="dom" />
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { CONNECTION_LIMITER } from '../src/app.tokens.js';
 import type { ConnectionLimiter } from '../src/connections/connection-limiter.js';
 import { launchChromium } from './support/browser.js';
+import {
+  buildClient,
+  expectPageShowsPublished,
+  field,
+  note,
+  ROOT,
+  shown,
+  waitForTexts,
+  waitUntilLive,
+  type Outgoing,
+} from './support/demo-page.js';
 import { startGateway, type TestGateway } from './support/gateway.js';
 
-const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const SCREENSHOT = `${ROOT}artifacts/demo.png`;
 
-interface Outgoing {
-  userId: string;
-  channel: string;
-  type: string;
-  payload: { text: string };
-}
-
-/** Every way a notification can enter the gateway; each must reach the page the same way. */
+/**
+ * Every way a notification can enter the gateway; each must reach the page the same way. Kafka's
+ * needs the broker of the kafka project: test/kafka/browser-kafka.e2e-spec.ts.
+ */
 const publishers: Record<string, (gw: TestGateway, n: Outgoing) => Promise<void>> = {
   http: async (gw, n) => {
     await gw.publish(n);
   },
 };
-
-interface Shown {
-  id: string;
-  channel: string;
-  type: string;
-  text: string;
-}
-
-/** What the demo page shows, in arrival order per channel. */
-const shown = (page: Page): Promise<Shown[]> =>
-  page.$$eval('#channels li', (items) =>
-    items.map((li) => ({
-      id: (li as HTMLElement).dataset.id!,
-      channel: (li.closest('section') as HTMLElement).dataset.channel!,
-      type: li.querySelector('strong')!.textContent!,
-      text: (JSON.parse(li.querySelector('.payload')!.textContent!) as { text: string }).text,
-    })),
-  );
-
-const waitForTexts = (page: Page, texts: string[]) =>
-  page.waitForFunction(
-    (wanted) => {
-      const got = new Set(
-        [...document.querySelectorAll('#channels li .payload')].map(
-          (el) => (JSON.parse(el.textContent!) as { text: string }).text,
-        ),
-      );
-      return wanted.every((t) => got.has(t));
-    },
-    texts,
-    { timeout: 15_000 },
-  );
-
-const field = (page: Page, name: string) =>
-  page.locator(`#status [data-field="${name}"]`).getAttribute('data-value');
-
-/** Connected, and the cursor known: from here on nothing published can be missed. */
-const waitUntilLive = (page: Page, transport?: string) =>
-  page.waitForFunction(
-    (t) => {
-      const v = (name: string) =>
-        document.querySelector<HTMLElement>(`#status [data-field="${name}"]`)?.dataset.value;
-      return v('state') === 'open' && v('lastEventId') !== '–' && (!t || v('transport') === t);
-    },
-    transport,
-    { timeout: 15_000 },
-  );
 
 describe('browser client in Chromium', () => {
   let gw: TestGateway;
@@ -80,7 +37,7 @@ describe('browser client in Chromium', () => {
   let limiter: ConnectionLimiter;
 
   beforeAll(async () => {
-    execFileSync(process.execPath, [`${ROOT}client/build.mjs`], { stdio: 'inherit' });
+    buildClient();
     // JWT_SECRET empty: the dev profile, which serves the demo page and mints its tokens.
     gw = await startGateway({ JWT_SECRET: '', SSE_HEARTBEAT_MS: '1000' });
     limiter = gw.app.get<ConnectionLimiter>(CONNECTION_LIMITER);
@@ -102,40 +59,13 @@ describe('browser client in Chromium', () => {
     await page.goto(`${gw.url}/?${query}`);
     return page;
   };
-  const note = (userId: string, text: string, channel = 'chat'): Outgoing => ({
-    userId,
-    channel,
-    type: 'message.created',
-    payload: { text },
-  });
 
   it.each(Object.keys(publishers))(
     'shows a notification published over %s, and the demo page looks right',
     async (via) => {
       const user = `viewer-${via}`;
       const page = await openDemo(`user=${user}`);
-      await waitUntilLive(page, 'sse');
-      expect(await field(page, 'role')).toBe('leader');
-      await publishers[via](gw, note(user, `hello over ${via}`));
-      await publishers[via](gw, note(user, 'your order shipped', 'orders'));
-      await publishers[via](gw, note('someone-else', 'not for this user'));
-      await waitForTexts(page, [`hello over ${via}`, 'your order shipped']);
-      const got = await shown(page);
-      expect(got).toEqual([
-        {
-          id: expect.stringMatching(/^[a-z0-9]+-[a-z0-9]+$/),
-          channel: 'chat',
-          type: 'message.created',
-          text: `hello over ${via}`,
-        },
-        {
-          id: expect.any(String),
-          channel: 'orders',
-          type: 'message.created',
-          text: 'your order shipped',
-        },
-      ]);
-      expect(await field(page, 'lastEventId')).toBe(got[1].id);
+      await expectPageShowsPublished(page, user, via, (n) => publishers[via](gw, n));
       if (via === 'http') {
         await page.fill('#publish [name="payload"]', '{"text": "from the form"}');
         await page.click('#publish button');

@@ -15,7 +15,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setTitle('Notification gateway')
     .setDescription(
       'Publishes notifications (HTTP here, or Kafka) and streams them per user to browsers. ' +
-        'The stream and WebSocket wire formats are in docs/protocol.md and the AsyncAPI document.',
+        'The stream and WebSocket wire formats are in docs/protocol.md and docs/asyncapi.yaml (AsyncAPI).',
     )
     .setVersion('1')
     .addBearerAuth({

@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { Logger } from '@nestjs/common';
 import { JsonLogger } from './json.logger.js';
 import { withLogContext } from './log-context.js';
 
@@ -28,6 +29,36 @@ describe('JsonLogger', () => {
       }),
       expect.objectContaining({ level: 'warn', context: 'Kafka', msg: 'slow', partition: 3 }),
       { level: 'error', time: expect.any(String), context: 'Errors', msg: 'no stack' },
+    ]);
+  });
+
+  it('writes no extra field for the arguments Nest fills in itself (a message-only error)', () => {
+    const { logger, lines } = capture();
+    // Nest's Logger turns error(msg) into error(msg, undefined, context): the Kafka source logs so.
+    Logger.overrideLogger(logger);
+    const kafka = new Logger('Kafka');
+    kafka.error('kafkajs Connection error: connect ECONNREFUSED');
+    kafka.warn('kafkajs rebalancing');
+    Logger.error('no context');
+    logger.log('several', undefined, undefined, 'Ctx');
+    logger.log('kept', { partition: 3 }, undefined, 'Ctx');
+    expect(lines.map((l) => JSON.parse(l) as object)).toEqual([
+      {
+        level: 'error',
+        time: expect.any(String),
+        context: 'Kafka',
+        msg: 'kafkajs Connection error: connect ECONNREFUSED',
+      },
+      { level: 'warn', time: expect.any(String), context: 'Kafka', msg: 'kafkajs rebalancing' },
+      { level: 'error', time: expect.any(String), msg: 'no context' },
+      { level: 'info', time: expect.any(String), context: 'Ctx', msg: 'several' },
+      {
+        level: 'info',
+        time: expect.any(String),
+        context: 'Ctx',
+        msg: 'kept',
+        extra: [{ partition: 3 }],
+      },
     ]);
   });
 

@@ -4,6 +4,7 @@ import type { IHeaders, KafkaMessage, Producer } from 'kafkajs';
 import { startGateway, type TestGateway } from '../support/gateway.js';
 import { openSse, type SseConnection } from '../support/sse-client.js';
 import { KafkaNotificationSource } from '../../src/ingest/kafka/kafka-notification.source.js';
+import { until as untilWithin } from '../support/wait.js';
 
 const { Kafka, logLevel, Partitioners } = kafkajs;
 
@@ -130,12 +131,6 @@ export async function readTopic(
   return got;
 }
 
-/** Polls state that has no event (consumer counters) until it holds or the deadline passes. */
-export async function until(what: string, ok: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!ok()) {
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+/** Polls state that has no event (consumer counters); Kafka needs a longer default deadline. */
+export const until = (what: string, ok: () => boolean, timeoutMs = 30_000): Promise<void> =>
+  untilWithin(what, ok, timeoutMs);

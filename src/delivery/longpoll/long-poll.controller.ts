@@ -1,25 +1,9 @@
-import {
-  BadRequestException,
-  Controller,
-  Get,
-  Header,
-  Inject,
-  Query,
-  UseGuards,
-} from '@nestjs/common';
-import {
-  ApiBearerAuth,
-  ApiCookieAuth,
-  ApiOperation,
-  ApiQuery,
-  ApiResponse,
-  ApiSecurity,
-  ApiTags,
-} from '@nestjs/swagger';
+import { BadRequestException, Get, Header, Inject, Query } from '@nestjs/common';
+import { ApiOperation, ApiQuery, ApiResponse } from '@nestjs/swagger';
 import { Observable } from 'rxjs';
 import { ApiErrors } from '../../api-docs/api-errors.decorator.js';
 import { notificationListSchema } from '../../api-docs/openapi.schemas.js';
-import { CurrentPrincipal, JwtAuthGuard } from '../../auth/jwt-auth.guard.js';
+import { CurrentPrincipal } from '../../auth/jwt-auth.guard.js';
 import type { Principal } from '../../auth/token-verifier.js';
 import type { AppConfig } from '../../config/app-config.js';
 import { APP_CONFIG, HISTORY_STORE } from '../../app.tokens.js';
@@ -30,6 +14,7 @@ import { NotificationStreams } from '../../hub/notification-streams.js';
 import { Metrics } from '../../metrics/metrics.service.js';
 import type { StoredNotification } from '../../notifications/notification.js';
 import { parseChannels, parseCursor } from '../stream-query.js';
+import { UserStreamController } from '../user-stream-controller.decorator.js';
 
 /** Body of both endpoints, built from each notification's cached JSON rather than re-serialised. */
 function listBody(
@@ -66,12 +51,7 @@ function parseInteger(
  * The fallback for proxies and clients that cannot hold a stream: long polling, and plain
  * polling of the retained history (an inbox view). Same cursor, auth and caps as SSE/WebSocket.
  */
-@ApiTags('stream')
-@ApiBearerAuth()
-@ApiCookieAuth()
-@ApiSecurity('query')
-@Controller('v1/notifications')
-@UseGuards(JwtAuthGuard)
+@UserStreamController()
 export class LongPollController {
   constructor(
     private readonly streams: NotificationStreams,

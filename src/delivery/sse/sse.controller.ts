@@ -1,28 +1,8 @@
-import {
-  Controller,
-  Get,
-  Headers,
-  Inject,
-  Logger,
-  Query,
-  Req,
-  Res,
-  UseGuards,
-} from '@nestjs/common';
+import { Get, Headers, Inject, Logger, Query, Req, Res } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import {
-  ApiBearerAuth,
-  ApiCookieAuth,
-  ApiHeader,
-  ApiOperation,
-  ApiProduces,
-  ApiQuery,
-  ApiResponse,
-  ApiSecurity,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiHeader, ApiOperation, ApiProduces, ApiQuery, ApiResponse } from '@nestjs/swagger';
 import { ApiErrors } from '../../api-docs/api-errors.decorator.js';
-import { CurrentPrincipal, JwtAuthGuard } from '../../auth/jwt-auth.guard.js';
+import { CurrentPrincipal } from '../../auth/jwt-auth.guard.js';
 import type { Principal } from '../../auth/token-verifier.js';
 import type { AppConfig } from '../../config/app-config.js';
 import { APP_CONFIG } from '../../app.tokens.js';
@@ -30,17 +10,13 @@ import { CountsAsConnection } from '../../connections/connection-cap.guard.js';
 import { NotificationStreams } from '../../hub/notification-streams.js';
 import { Metrics } from '../../metrics/metrics.service.js';
 import { parseChannels, parseCursor } from '../stream-query.js';
+import { UserStreamController } from '../user-stream-controller.decorator.js';
 import { writeSse } from './sse.writer.js';
 
 /** Bound on what may wait for a client that does not read (Nest's @Sse default). */
 export const SSE_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 
-@ApiTags('stream')
-@ApiBearerAuth()
-@ApiCookieAuth()
-@ApiSecurity('query')
-@Controller('v1/notifications')
-@UseGuards(JwtAuthGuard)
+@UserStreamController()
 export class SseController {
   private readonly logger = new Logger('Sse');
 
