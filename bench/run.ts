@@ -6,6 +6,10 @@ import type { Transport } from './load/protocol.js';
 import { renderMarkdown } from './report.js';
 import { s1Idle, s5Broadcast, s6Churn, unicast, type BenchContext, type Row } from './scenarios.js';
 import type { TargetKind } from './targets.js';
+import type { KafkaBroker } from '../scripts/kafka/broker.js';
+
+// Node strips the types of this plain-TypeScript script itself (as the Kafka tests' setup does).
+const BROKER_SCRIPT = new URL('../../../scripts/kafka/broker.ts', import.meta.url).href;
 
 /**
  * `npm run bench -- [--scenarios S1,S2,...] [--scale 0.1] [--duration 10] [--transports sse,ws]
@@ -23,6 +27,8 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '2000' },
     'broadcast-rate': { type: 'string', default: '2' },
     profile: { type: 'boolean', default: false },
+    // Kafka scenarios start a broker from scripts/kafka (or use KAFKA_BROKERS); `--kafka false` skips them.
+    kafka: { type: 'string', default: process.env.BENCH_KAFKA ?? 'true' },
     out: { type: 'string', default: 'latest' },
   },
 });
@@ -37,7 +43,7 @@ const transports = list(values.transports) as Transport[];
 const targets = list(values.targets) as TargetKind[];
 const scale = Number(values.scale);
 const resultsDir = fileURLToPath(new URL('../../../bench/results/', import.meta.url));
-const ctx: BenchContext = {
+const ctx: { -readonly [K in keyof BenchContext]: BenchContext[K] } = {
   scale,
   durationMs: Number(values.duration) * 1000,
   profileDir: values.profile ? `${resultsDir}profiles` : undefined,
@@ -77,33 +83,60 @@ async function main(): Promise<void> {
   const load0 = loadavg();
   const rows: Row[] = [];
   rows.push(...(await each('S1', (k, t) => s1Idle(ctx, k, t))));
-  rows.push(
-    ...(await each('S2', (k, t) =>
-      unicast(ctx, k, t, {
-        scenario: 'S2 unicast',
-        label: `${active} users, http`,
-        active,
-        idle: 0,
-        mode: 'closed',
-      }),
-    )),
-  );
   const rate = Number(values.rate);
-  rows.push(
-    ...(await each('S3', (k, t) =>
-      unicast(ctx, k, t, {
-        scenario: 'S3 latency',
-        label: `${rate}/s, http`,
-        active,
-        idle: 0,
-        mode: { ratePerSecond: rate, batch: 10 },
-      }),
-    )),
-  );
+  const kafkaOn = values.kafka !== 'false' && (scenarios.has('S2') || scenarios.has('S3'));
+  let broker: KafkaBroker | undefined;
+  if (kafkaOn && !process.env.KAFKA_BROKERS) {
+    console.log('starting a Kafka broker (scripts/kafka/broker.ts)');
+    const { startKafkaBroker } = (await import(
+      BROKER_SCRIPT
+    )) as typeof import('../scripts/kafka/broker.js');
+    broker = await startKafkaBroker();
+  }
+  ctx.kafkaBrokers = process.env.KAFKA_BROKERS ?? broker?.brokers;
+  // Kafka ingest does not depend on the transport: its rows run on the first one only.
+  const vias = (kafkaOn ? ['http', 'kafka'] : ['http']) as ('http' | 'kafka')[];
+  try {
+    for (const via of vias) {
+      rows.push(
+        ...(await each('S2', (k, t) =>
+          via === 'kafka' && t !== transports[0]
+            ? Promise.resolve([])
+            : unicast(ctx, k, t, {
+                scenario: 'S2 unicast',
+                via,
+                label: `${active} users, ${via}`,
+                active,
+                idle: 0,
+                mode: 'closed',
+              }),
+        )),
+      );
+    }
+    for (const via of vias) {
+      rows.push(
+        ...(await each('S3', (k, t) =>
+          via === 'kafka' && t !== transports[0]
+            ? Promise.resolve([])
+            : unicast(ctx, k, t, {
+                scenario: 'S3 latency',
+                via,
+                label: `${rate}/s, ${via}`,
+                active,
+                idle: 0,
+                mode: { ratePerSecond: rate, batch: 10 },
+              }),
+        )),
+      );
+    }
+  } finally {
+    await broker?.destroy();
+  }
   rows.push(
     ...(await each('S4', (k, t) =>
       unicast(ctx, k, t, {
         scenario: 'S4 routing',
+        via: 'http',
         label: `${active} users + ${idle} idle, http`,
         active,
         idle,

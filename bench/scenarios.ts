@@ -11,6 +11,7 @@ import {
   unicastItems,
   type PublishRun,
 } from './load/publisher.js';
+import { KafkaPublisher, produceClosedLoop, producePaced } from './load/kafka-publisher.js';
 import type { ServerProcess } from './server-process.js';
 import { BENCH_SECRET, startTarget, type TargetKind } from './targets.js';
 
@@ -40,6 +41,8 @@ export interface Row {
 
 export interface BenchContext {
   readonly scale: number;
+  /** KAFKA_BROKERS of the broker the run started (Kafka scenarios only). */
+  readonly kafkaBrokers?: string;
   readonly durationMs: number;
   readonly profileDir?: string;
   readonly log: (line: string) => void;
@@ -186,11 +189,18 @@ async function publisherFor(server: ServerProcess): Promise<HttpPublisher> {
   return new HttpPublisher(server.port, token);
 }
 
-/** Connects, then publishes one notification to each active user until all have one: JIT warm-up and a readiness barrier. */
-async function warmUp(pool: ClientPool, pub: HttpPublisher, active: string[]): Promise<void> {
-  for (let i = 0; i < active.length; i += 500)
-    await pub.post(unicastItems(active, i, Math.min(500, active.length - i)));
-  const s = await drain(pool, (st) => st.reached >= active.length, 5000, 30_000);
+/**
+ * Sends one notification to each active user until all have one: JIT warm-up and a readiness
+ * barrier (for Kafka it also waits out the consumer group's first join).
+ */
+async function warmUp(
+  pool: ClientPool,
+  send: (from: number, size: number) => Promise<number>,
+  active: string[],
+  quietMs: number,
+): Promise<void> {
+  for (let i = 0; i < active.length; i += 500) await send(i, Math.min(500, active.length - i));
+  const s = await drain(pool, (st) => st.reached >= active.length, quietMs, quietMs + 30_000);
   if (s.reached < active.length)
     throw new Error(`warm-up reached ${s.reached}/${active.length} connections`);
   await pool.reset();
@@ -198,6 +208,7 @@ async function warmUp(pool: ClientPool, pub: HttpPublisher, active: string[]): P
 
 interface UnicastOptions {
   readonly scenario: string;
+  readonly via: 'http' | 'kafka';
   readonly label: string;
   readonly active: number;
   readonly idle: number;
@@ -210,14 +221,23 @@ export async function unicast(
   kind: TargetKind,
   transport: Transport,
   o: UnicastOptions,
-) {
-  return withServer(
-    ctx,
-    kind,
-    transport,
-    o.scenario.split(' ')[0].toLowerCase(),
-    undefined,
-    async (server) => {
+): Promise<Row[]> {
+  if (o.via === 'kafka' && kind === 'floor') return []; // the floor servers read no Kafka
+  let kafka: KafkaPublisher | undefined;
+  let env: Record<string, string> | undefined;
+  if (o.via === 'kafka') {
+    if (!ctx.kafkaBrokers) throw new Error('no Kafka broker for this run');
+    kafka = await KafkaPublisher.create(ctx.kafkaBrokers, 4);
+    env = {
+      KAFKA_BROKERS: ctx.kafkaBrokers,
+      KAFKA_TOPICS: kafka.topic,
+      KAFKA_GROUP_ID: `${kafka.topic}-gateway`,
+      KAFKA_FROM_BEGINNING: 'true',
+    };
+  }
+  const label = o.scenario.split(' ')[0].toLowerCase();
+  try {
+    return await withServer(ctx, kind, transport, label, env, async (server) => {
       const pool = ClientPool.create(
         processesFor(o.active + o.idle),
         server.port,
@@ -230,19 +250,27 @@ export async function unicast(
         let refused = '';
         if (o.idle) refused += statusNote((await pool.connect(users('other-', o.idle))).statuses);
         refused += statusNote((await pool.connect(active)).statuses);
-        await warmUp(pool, pub, active);
+        const send = kafka
+          ? (from: number, size: number) => kafka.send(active, from, size)
+          : (from: number, size: number) => pub.post(unicastItems(active, from, size));
+        await warmUp(pool, send, active, kafka ? 30_000 : 5000);
         const cpu0 = server.cpuSeconds();
         let run: PublishRun;
-        if (o.mode === 'closed') run = await publishClosedLoop(pub, active, 500, 4, ctx.durationMs);
-        else {
+        if (o.mode === 'closed') {
+          run = kafka
+            ? await produceClosedLoop(kafka, active, 500, 4, ctx.durationMs)
+            : await publishClosedLoop(pub, active, 500, 4, ctx.durationMs);
+        } else {
           const { ratePerSecond, batch } = o.mode;
-          run = await publishPaced(
-            pub,
-            (k) => unicastItems(active, k * batch, batch),
-            ratePerSecond,
-            batch,
-            ctx.durationMs,
-          );
+          run = kafka
+            ? await producePaced(kafka, active, ratePerSecond, batch, ctx.durationMs)
+            : await publishPaced(
+                pub,
+                (k) => unicastItems(active, k * batch, batch),
+                ratePerSecond,
+                batch,
+                ctx.durationMs,
+              );
         }
         const s = await drain(pool, (st) => st.delivered >= run.accepted);
         const cpu = server.cpuSeconds() - cpu0;
@@ -260,7 +288,13 @@ export async function unicast(
           ...latencyFields(s),
           cpuPer1k: Math.round((cpu / s.delivered) * 1000 * 10000) / 10000,
           serverCpuPct: Math.round((cpu / span) * 100),
-          note: [refused, pub.failures ? `${pub.failures} publish failures` : '']
+          note: [
+            refused,
+            pub.failures ? `${pub.failures} publish failures` : '',
+            kafka
+              ? `produced ${Math.round(run.accepted / ((run.endedAt - run.startedAt) / 1000))}/s`
+              : '',
+          ]
             .filter(Boolean)
             .join('; '),
         };
@@ -273,8 +307,10 @@ export async function unicast(
         await pool.closeConnections();
         await pool.shutdown();
       }
-    },
-  );
+    });
+  } finally {
+    await kafka?.close();
+  }
 }
 
 /** The service's own count of open connections (all transports), from /metrics. */

@@ -1,0 +1,101 @@
+import { randomUUID } from 'node:crypto';
+import kafkajs from 'kafkajs';
+import type { Producer } from 'kafkajs';
+import { nowMs } from '../histogram.js';
+import type { PublishRun } from './publisher.js';
+
+const { Kafka, logLevel, Partitioners } = kafkajs;
+
+const TEXT = 'the quick brown fox jumps over the lazy dog';
+
+/** Publishes notifications to a topic as a producer would: JSON value, keyed by the user id. */
+export class KafkaPublisher {
+  private constructor(
+    private readonly producer: Producer,
+    readonly topic: string,
+  ) {}
+
+  /** A fresh topic (so each run reads only its own records) and a connected producer. */
+  static async create(brokers: string, partitions: number): Promise<KafkaPublisher> {
+    const kafka = new Kafka({
+      clientId: 'bench',
+      brokers: brokers.split(','),
+      logLevel: logLevel.NOTHING,
+    });
+    const topic = `bench-${randomUUID().slice(0, 8)}`;
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
+    });
+    await admin.disconnect();
+    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    return new KafkaPublisher(producer, topic);
+  }
+
+  /** Sends `size` notifications round-robin over `users`; resolves with how many were acked. */
+  async send(users: readonly string[], from: number, size: number): Promise<number> {
+    const t = nowMs();
+    const messages = new Array<{ key: string; value: string }>(size);
+    for (let k = 0; k < size; k++) {
+      const userId = users[(from + k) % users.length];
+      messages[k] = {
+        key: userId,
+        value: `{"userId":"${userId}","channel":"bench","type":"bench.tick","payload":{"t":${t},"text":"${TEXT}"}}`,
+      };
+    }
+    await this.producer.send({ topic: this.topic, acks: 1, messages });
+    return size;
+  }
+
+  close(): Promise<void> {
+    return this.producer.disconnect();
+  }
+}
+
+/** As fast as the broker acks: `lanes` batches in flight for `durationMs`. */
+export async function produceClosedLoop(
+  pub: KafkaPublisher,
+  users: readonly string[],
+  batch: number,
+  lanes: number,
+  durationMs: number,
+): Promise<PublishRun> {
+  const startedAt = nowMs();
+  const end = startedAt + durationMs;
+  let accepted = 0;
+  let cursor = 0;
+  const lane = async () => {
+    while (nowMs() < end) {
+      const from = cursor;
+      cursor += batch;
+      const n = await pub.send(users, from, batch);
+      accepted += n;
+    }
+  };
+  await Promise.all(Array.from({ length: lanes }, lane));
+  return { accepted, startedAt, endedAt: nowMs() };
+}
+
+/** A batch every `batch / ratePerSecond` seconds, on an absolute timeline. */
+export async function producePaced(
+  pub: KafkaPublisher,
+  users: readonly string[],
+  ratePerSecond: number,
+  batch: number,
+  durationMs: number,
+): Promise<PublishRun> {
+  const interval = (batch / ratePerSecond) * 1000;
+  const ticks = Math.max(1, Math.round(durationMs / interval));
+  const startedAt = nowMs();
+  const inflight: Promise<number>[] = [];
+  for (let k = 0; k < ticks; k++) {
+    const wait = startedAt + k * interval - nowMs();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    inflight.push(pub.send(users, k * batch, batch));
+  }
+  const accepted = (await Promise.all(inflight)).reduce((a, b) => a + b, 0);
+  return { accepted, startedAt, endedAt: nowMs() };
+}
