@@ -116,6 +116,14 @@ describe.each(makers)('HistoryStore contract: %s', (_name, make) => {
     expect(page.kind === 'events' && page.hasMore).toBe(true);
   });
 
+  it('lists from the oldest retained without a cursor, never a reset', async () => {
+    const { store } = await make();
+    const res = await store.append(Array.from({ length: MAX_PER_USER + 2 }, () => input()));
+    const ids = res.map((r) => r.notification.id);
+    const page = await store.read('u1', null, ALL);
+    expect(page.kind === 'events' && page.events.map((n) => n.id)).toEqual(ids.slice(2));
+  });
+
   it('resets a cursor from another epoch or ahead of the sequence', async () => {
     const { store } = await make();
     const head = cursor(await store.head());

@@ -72,25 +72,29 @@ export class RedisHistoryStore implements HistoryStore {
     });
   }
 
-  async read(userId: string, after: Cursor, options: ReadOptions): Promise<ReadResult> {
+  async read(userId: string, after: Cursor | null, options: ReadOptions): Promise<ReadResult> {
     const [epoch, seqText, nowText, floorText, own, all] = (await this.run(READ_SCRIPT, READ_SHA, [
       this.prefix,
       newEpoch(),
       userId,
-      after.seq,
+      after?.seq ?? 0,
       CHUNK,
       this.limits.ttlSeconds * 1000,
     ])) as [string, string, string, string, string[], string[]];
     const seq = Number(seqText);
     const now = Number(nowText);
     const reset: ReadResult = { kind: 'reset', head: formatEventId(epoch, seq) };
-    if (after.epoch !== epoch || after.seq > seq || after.seq < Number(floorText)) return reset;
-    // What MemoryHistoryStore trims on read: a retained notification past the history TTL.
     const oldest = now - this.limits.ttlSeconds * 1000;
-    const aged = (m: string[]) =>
-      m.length > 0 && decodeMember(epoch, m[0], null).createdAt < oldest;
-    if (aged(own) || aged(all)) return reset;
+    // Without a cursor (an inbox listing) there is nothing to reset: aged ones are just skipped.
+    if (after) {
+      if (after.epoch !== epoch || after.seq > seq || after.seq < Number(floorText)) return reset;
+      // What MemoryHistoryStore trims on read: a retained notification past the history TTL.
+      const aged = (m: string[]) =>
+        m.length > 0 && decodeMember(epoch, m[0], null).createdAt < oldest;
+      if (aged(own) || aged(all)) return reset;
+    }
     const wanted = (n: StoredNotification) =>
+      n.createdAt >= oldest &&
       (n.expiresAt === 0 || n.expiresAt > now) &&
       (options.channels === null || options.channels.has(n.channel));
     const want = options.limit + 1;
