@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Admin, Producer } from 'kafkajs';
 import { follow, type FollowingClient } from '../support/following-client.js';
 import { spawnGateway, userToken, type GatewayProcess } from '../support/gateway-process.js';
-import { scrapeMetrics } from '../support/metrics-scrape.js';
+import { scrapeMetrics, waitForMetrics } from '../support/metrics-scrape.js';
 import { startRedis, type TestRedis } from '../support/redis-server.js';
 import { openSse, type SseConnection } from '../support/sse-client.js';
 import { connectWs, type WsClient } from '../support/ws-client.js';
@@ -230,9 +230,7 @@ describe('scale-out with Kafka ingest on Redis', () => {
       );
       const rounds = 16;
       for (let r = 0; r < 6; r++) await produceRound(topic, users, r);
-      await until('the first rounds stored', () =>
-        clients.every((c) => c.counts.size >= 6),
-      );
+      await until('the first rounds stored', () => clients.every((c) => c.counts.size >= 6));
 
       await redis.stop();
       const atStop = await highWatermarks(topic);
@@ -271,6 +269,113 @@ describe('scale-out with Kafka ingest on Redis', () => {
         return [...produced].every(([p, high]) => committed.get(p) === high);
       });
       clients.forEach((c) => c.stop());
+    },
+    TIMEOUT,
+  );
+  it(
+    'drains SSE, WebSocket and a held long poll on SIGTERM; the other replica takes over',
+    async () => {
+      const drainMs = 2000;
+      const { topic, procs: ps } = await group(2, { DRAIN_SECONDS: String(drainMs / 1000) });
+      const [a, b] = ps;
+      const users = Array.from({ length: 8 }, (_, i) => unique(`d${i}`));
+      // Users 0-3 stream over SSE, 4-7 hold a socket; all on A, the replica to be drained.
+      const sse = await Promise.all(
+        users.slice(0, 4).map(async (u) => follow([a.url, b.url], await userToken(u))),
+      );
+      const sockets = await Promise.all(users.slice(4).map((u) => openWs(a.url, u)));
+      const poller = unique('poll');
+      const pollAuth = { authorization: `Bearer ${await userToken(poller)}` };
+      const pollOnce = async (url: string, after: string, timeout: number) => {
+        const res = await fetch(`${url}/v1/notifications/poll?after=${after}&timeout=${timeout}`, {
+          headers: pollAuth,
+        });
+        return {
+          status: res.status,
+          body: (await res.json()) as { notifications: Listed[]; cursor: string },
+        };
+      };
+      // The listing's cursor, not a plain poll's: in Redis mode `poll?timeout=0` without `after`
+      // answers before the head is read, with an empty cursor (see the report).
+      const start = await fetch(`${a.url}/v1/notifications`, { headers: pollAuth });
+      const { cursor: pollCursor } = (await start.json()) as { cursor: string };
+      expect(pollCursor).toMatch(/^[0-9a-z]+-\d+$/);
+      const held = pollOnce(a.url, pollCursor, 30).then((r) => ({ ...r, at: Date.now() }));
+      await waitForMetrics(a.url, (m) => m.get('gateway_connections{transport="longpoll"}') === 1);
+
+      const rounds = 15;
+      for (let r = 0; r < 5; r++) await produceRound(topic, users, r);
+      await until(
+        'the first rounds',
+        () =>
+          sse.every((c) => c.counts.size >= 5) &&
+          sockets.every((ws) => wsNotifications(ws).length >= 5),
+      );
+
+      const closedAt = sockets.map((ws) => ws.closed.then((c) => ({ ...c, at: Date.now() })));
+      const sentAt = Date.now();
+      a.kill('SIGTERM');
+      const readyAt = await (async () => {
+        for (;;) {
+          const res = await fetch(`${a.url}/health/ready`);
+          if (res.status === 503) return Date.now();
+          expect(Date.now() - sentAt).toBeLessThan(1000);
+        }
+      })();
+      // Produced while A drains: whoever holds the partition stores it, nothing is lost.
+      for (let r = 5; r < 10; r++) await produceRound(topic, users, r);
+      const exit = await a.exited;
+      const exitedAt = Date.now();
+      for (let r = 10; r < rounds; r++) await produceRound(topic, users, r);
+      await producer.send({
+        topic,
+        messages: [{ ...notificationMessage(poller, { seq: 0 }), partition: 0 }],
+      });
+
+      expect(readyAt - sentAt).toBeLessThan(1000);
+      const poll = await held;
+      expect(poll.status).toBe(200);
+      expect(poll.body).toMatchObject({ notifications: [], cursor: pollCursor });
+      expect(poll.at - sentAt).toBeLessThan(1000);
+      const closes = await Promise.all(closedAt);
+      expect(closes.map((c) => c.code)).toEqual([1012, 1012, 1012, 1012]);
+      const times = closes.map((c) => c.at - sentAt);
+      // Spread over the window rather than all at once, and all of them within it.
+      expect(Math.max(...times) - Math.min(...times)).toBeGreaterThanOrEqual(drainMs / 2);
+      expect(Math.max(...times)).toBeLessThan(drainMs + 1000);
+      expect(sse.every((c) => c.endRetries[0] !== undefined)).toBe(true);
+      expect(exit.signal).toBe('SIGTERM');
+      expect(exitedAt - sentAt).toBeLessThan(drainMs + 3000);
+      // A left the group: B holds every partition, so what came after the drain reached it.
+      await untilAssigned([b]);
+
+      const resumed = await Promise.all(
+        sockets.map((ws) =>
+          openWs(b.url, users[4 + sockets.indexOf(ws)], wsNotifications(ws).at(-1)!.id),
+        ),
+      );
+      await until(
+        'every notification',
+        () =>
+          sse.every((c) => c.counts.size >= rounds) &&
+          sockets.every(
+            (ws, i) => wsNotifications(ws).length + wsNotifications(resumed[i]).length >= rounds,
+          ),
+      );
+      for (const [i, c] of sse.entries()) await expectExactlyOnce(b, users[i], rounds, c.counts);
+      for (const [i, ws] of sockets.entries()) {
+        const counts = new Map<string, number>();
+        for (const n of [...wsNotifications(ws), ...wsNotifications(resumed[i])]) {
+          counts.set(n.id, (counts.get(n.id) ?? 0) + 1);
+        }
+        await expectExactlyOnce(b, users[4 + i], rounds, counts);
+      }
+      // The long poll resumes on B from the cursor it was given.
+      const next = await pollOnce(b.url, poll.body.cursor, 10);
+      expect(next.status).toBe(200);
+      expect(next.body.notifications.map((n) => n.payload)).toEqual([{ seq: 0 }]);
+      sse.forEach((c) => c.stop());
+      await Promise.all(resumed.map((ws) => ws.close()));
     },
     TIMEOUT,
   );
