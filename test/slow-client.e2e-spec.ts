@@ -43,8 +43,8 @@ describe('a client that stops reading', () => {
 
   it('is disconnected with memory bounded while others keep receiving', async () => {
     // A raw socket that sends its request and then never reads a byte.
-    const slow: Socket = connect(Number(new URL(a.url).port), '127.0.0.1');
     const token = await userToken('slowpoke');
+    const slow: Socket = connect(Number(new URL(a.url).port), '127.0.0.1');
     await new Promise<void>((r) => slow.once('connect', () => r()));
     slow.write(
       `GET /v1/notifications/stream HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n\r\n`,
