@@ -108,6 +108,28 @@ describe('scale-out on Redis', () => {
   );
 
   it(
+    'answers a plain poll (timeout=0) from the shared history, with a cursor to continue from',
+    async () => {
+      const [a, b] = await pair();
+      const auth = { authorization: `Bearer ${await userToken('paula')}` };
+      const poll = async (query: string) =>
+        (await (
+          await fetch(`${b.url}/v1/notifications/poll?timeout=0${query}`, { headers: auth })
+        ).json()) as {
+          notifications: { id: string }[];
+          cursor: string;
+        };
+      const start = await poll('');
+      expect(start).toMatchObject({ notifications: [], cursor: expect.stringMatching(/-\d+$/) });
+      const { results } = await httpPublisher(a.url)({ userId: 'paula', type: 'x', payload: 1 });
+      const next = await poll(`&after=${start.cursor}`);
+      expect(next.notifications.map((n) => n.id)).toEqual([results[0].id]);
+      expect(next.cursor).toBe(results[0].id);
+    },
+    TIMEOUT,
+  );
+
+  it(
     'holds the per-user cap across replicas',
     async () => {
       const [a, b] = await pair();

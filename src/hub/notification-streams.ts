@@ -15,6 +15,8 @@ export type StreamItem =
 export interface StreamOptions {
   readonly after: Cursor | null;
   readonly channels: ReadonlySet<string> | null;
+  /** Called once the replay (or the head lookup) is done and delivery is live. */
+  readonly onLive?: () => void;
 }
 
 const REPLAY_PAGE = 500;
@@ -72,6 +74,7 @@ export class NotificationStreams {
         const pending = buffer ?? [];
         buffer = null;
         for (const n of pending) pass(n);
+        if (!closed) options.onLive?.();
       };
       start().catch((err) => subscriber.error(err));
 

@@ -295,9 +295,7 @@ describe('scale-out with Kafka ingest on Redis', () => {
           body: (await res.json()) as { notifications: Listed[]; cursor: string },
         };
       };
-      // The listing's cursor, not a plain poll's: in Redis mode `poll?timeout=0` without `after`
-      // answers before the head is read, with an empty cursor (see the report).
-      const start = await fetch(`${a.url}/v1/notifications`, { headers: pollAuth });
+      const start = await fetch(`${a.url}/v1/notifications/poll?timeout=0`, { headers: pollAuth });
       const { cursor: pollCursor } = (await start.json()) as { cursor: string };
       expect(pollCursor).toMatch(/^[0-9a-z]+-\d+$/);
       const held = pollOnce(a.url, pollCursor, 30).then((r) => ({ ...r, at: Date.now() }));

@@ -116,13 +116,17 @@ export class LongPollController {
       };
       // A drain answers held polls at once (empty, same cursor): the client polls another replica.
       const inner = this.streams
-        .open(principal.userId, { after, channels })
+        // Plain polling answers once the replay is in: the store may be a network hop away.
+        .open(principal.userId, {
+          after,
+          channels,
+          ...(timeoutMs === 0 && { onLive: () => answer() }),
+        })
         .pipe(takeUntil(this.drain.drain$))
         .subscribe({
           next: (item) => {
             if (item.kind === 'position') {
               cursor = item.id;
-              if (timeoutMs === 0) answer();
             } else if (item.kind === 'reset') {
               cursor = item.id;
               answer(true);
@@ -137,8 +141,7 @@ export class LongPollController {
           complete: () => answer(),
           error: (err) => subscriber.error(err),
         });
-      // A cursor that replays nothing is caught up: plain polling (timeout=0) answers now.
-      const timer = setTimeout(() => answer(), timeoutMs);
+      const timer = timeoutMs > 0 ? setTimeout(() => answer(), timeoutMs) : undefined;
       return () => {
         clearTimeout(timer);
         if (flush) clearImmediate(flush);
