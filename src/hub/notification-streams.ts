@@ -16,7 +16,7 @@ export interface StreamOptions {
   readonly after: Cursor | null;
   readonly channels: ReadonlySet<string> | null;
   /** Called once the replay (or the head lookup) is done and delivery is live. */
-  readonly onLive?: () => void;
+  readonly onCaughtUp?: () => void;
 }
 
 const REPLAY_PAGE = 500;
@@ -74,7 +74,7 @@ export class NotificationStreams {
         const pending = buffer ?? [];
         buffer = null;
         for (const n of pending) pass(n);
-        if (!closed) options.onLive?.();
+        if (!closed) options.onCaughtUp?.();
       };
       start().catch((err) => subscriber.error(err));
 

@@ -120,7 +120,7 @@ export class LongPollController {
         .open(principal.userId, {
           after,
           channels,
-          ...(timeoutMs === 0 && { onLive: () => answer() }),
+          ...(timeoutMs === 0 && { onCaughtUp: () => answer() }),
         })
         .pipe(takeUntil(this.drain.drain$))
         .subscribe({
