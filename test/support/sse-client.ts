@@ -40,6 +40,9 @@ export function openSse(url: string, headers: Record<string, string> = {}): Prom
       const comments: string[] = [];
       const waiters = new Set<() => void>();
       const notify = () => waiters.forEach((w) => w());
+      // As in EventSource: the id field fills a buffer; the cursor takes it only when the event is
+      // dispatched (blank line), so a stream cut mid-frame never skips the event it was carrying.
+      let idBuffer: string | undefined;
       let lastEventId: string | undefined;
       let retry: number | undefined;
       let buf = '';
@@ -55,9 +58,10 @@ export function openSse(url: string, headers: Record<string, string> = {}): Prom
 
       const dispatchLine = (line: string) => {
         if (line === '') {
+          lastEventId = idBuffer;
           if (data.length)
             events.push({
-              id: idSeen ? lastEventId : undefined,
+              id: idSeen ? idBuffer : undefined,
               event: event || 'message',
               data: data.join('\n'),
               retry,
@@ -80,7 +84,7 @@ export function openSse(url: string, headers: Record<string, string> = {}): Prom
         if (field === 'data') data.push(value);
         else if (field === 'event') event = value;
         else if (field === 'id' && !value.includes('\0')) {
-          lastEventId = value;
+          idBuffer = value;
           idSeen = true;
         } else if (field === 'retry' && /^\d+$/.test(value)) retry = Number(value);
       };
