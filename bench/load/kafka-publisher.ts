@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import kafkajs from 'kafkajs';
 import type { Producer } from 'kafkajs';
 import { nowMs } from '../histogram.js';
-import type { PublishRun } from './publisher.js';
+import { closedLoop, type PublishRun } from './publisher.js';
 
 const { Kafka, logLevel, Partitioners } = kafkajs;
 
@@ -55,29 +55,15 @@ export class KafkaPublisher {
   }
 }
 
-/** As fast as the broker acks: `lanes` batches in flight for `durationMs`. */
-export async function produceClosedLoop(
+/** Closed loop as fast as the broker acks. */
+export const produceClosedLoop = (
   pub: KafkaPublisher,
   users: readonly string[],
   batch: number,
   lanes: number,
   durationMs: number,
-): Promise<PublishRun> {
-  const startedAt = nowMs();
-  const end = startedAt + durationMs;
-  let accepted = 0;
-  let cursor = 0;
-  const lane = async () => {
-    while (nowMs() < end) {
-      const from = cursor;
-      cursor += batch;
-      const n = await pub.send(users, from, batch);
-      accepted += n;
-    }
-  };
-  await Promise.all(Array.from({ length: lanes }, lane));
-  return { accepted, startedAt, endedAt: nowMs() };
-}
+): Promise<PublishRun> =>
+  closedLoop((from) => pub.send(users, from, batch), batch, lanes, durationMs);
 
 /** A batch every `batch / ratePerSecond` seconds, on an absolute timeline. */
 export async function producePaced(

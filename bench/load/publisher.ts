@@ -77,10 +77,12 @@ export interface PublishRun {
   endedAt: number;
 }
 
-/** As fast as accepted: `lanes` requests in flight, each a batch of `batch`, for `durationMs`. */
-export async function publishClosedLoop(
-  pub: HttpPublisher,
-  users: readonly string[],
+/**
+ * As fast as accepted: `lanes` batches in flight for `durationMs`; `send` publishes the batch of
+ * users starting at `from` and resolves with how many were accepted.
+ */
+export async function closedLoop(
+  send: (from: number) => Promise<number>,
   batch: number,
   lanes: number,
   durationMs: number,
@@ -93,13 +95,24 @@ export async function publishClosedLoop(
     while (nowMs() < end) {
       const from = cursor;
       cursor += batch;
-      const n = await pub.post(unicastItems(users, from, batch));
+      // Not `accepted += await …`: that reads `accepted` before the await and loses other lanes' adds.
+      const n = await send(from);
       accepted += n;
     }
   };
   await Promise.all(Array.from({ length: lanes }, lane));
   return { accepted, startedAt, endedAt: nowMs() };
 }
+
+/** Closed loop over the HTTP batch API. */
+export const publishClosedLoop = (
+  pub: HttpPublisher,
+  users: readonly string[],
+  batch: number,
+  lanes: number,
+  durationMs: number,
+): Promise<PublishRun> =>
+  closedLoop((from) => pub.post(unicastItems(users, from, batch)), batch, lanes, durationMs);
 
 /** Open loop at a fixed rate: a batch every `batch / ratePerSecond` seconds, on an absolute timeline. */
 export async function publishPaced(
