@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import kafkajs from 'kafkajs';
 import type { Producer } from 'kafkajs';
 import { nowMs } from '../histogram.js';
-import { closedLoop, type PublishRun } from './publisher.js';
+import { closedLoop, paced, type PublishRun } from './publisher.js';
 
 const { Kafka, logLevel, Partitioners } = kafkajs;
 
@@ -65,23 +65,12 @@ export const produceClosedLoop = (
 ): Promise<PublishRun> =>
   closedLoop((from) => pub.send(users, from, batch), batch, lanes, durationMs);
 
-/** A batch every `batch / ratePerSecond` seconds, on an absolute timeline. */
-export async function producePaced(
+/** Paced, producing to Kafka. */
+export const producePaced = (
   pub: KafkaPublisher,
   users: readonly string[],
   ratePerSecond: number,
   batch: number,
   durationMs: number,
-): Promise<PublishRun> {
-  const interval = (batch / ratePerSecond) * 1000;
-  const ticks = Math.max(1, Math.round(durationMs / interval));
-  const startedAt = nowMs();
-  const inflight: Promise<number>[] = [];
-  for (let k = 0; k < ticks; k++) {
-    const wait = startedAt + k * interval - nowMs();
-    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-    inflight.push(pub.send(users, k * batch, batch));
-  }
-  const accepted = (await Promise.all(inflight)).reduce((a, b) => a + b, 0);
-  return { accepted, startedAt, endedAt: nowMs() };
-}
+): Promise<PublishRun> =>
+  paced((k) => pub.send(users, k * batch, batch), ratePerSecond, batch, durationMs);

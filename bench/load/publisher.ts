@@ -114,10 +114,12 @@ export const publishClosedLoop = (
 ): Promise<PublishRun> =>
   closedLoop((from) => pub.post(unicastItems(users, from, batch)), batch, lanes, durationMs);
 
-/** Open loop at a fixed rate: a batch every `batch / ratePerSecond` seconds, on an absolute timeline. */
-export async function publishPaced(
-  pub: HttpPublisher,
-  makeBatch: (tick: number) => string[],
+/**
+ * Open loop at a fixed rate: `send(tick)` every `batch / ratePerSecond` seconds, on an absolute
+ * timeline (a slow answer never delays the next batch).
+ */
+export async function paced(
+  send: (tick: number) => Promise<number>,
   ratePerSecond: number,
   batch: number,
   durationMs: number,
@@ -127,11 +129,19 @@ export async function publishPaced(
   const startedAt = nowMs();
   const inflight: Promise<number>[] = [];
   for (let k = 0; k < ticks; k++) {
-    const due = startedAt + k * interval;
-    const wait = due - nowMs();
+    const wait = startedAt + k * interval - nowMs();
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-    inflight.push(pub.post(makeBatch(k)));
+    inflight.push(send(k));
   }
-  const accepted = (await Promise.all(inflight)).reduce((a, b) => a + b, 0);
+  const accepted = (await Promise.all(inflight)).reduce((x, y) => x + y, 0);
   return { accepted, startedAt, endedAt: nowMs() };
 }
+
+/** Paced over the HTTP batch API. */
+export const publishPaced = (
+  pub: HttpPublisher,
+  makeBatch: (tick: number) => string[],
+  ratePerSecond: number,
+  batch: number,
+  durationMs: number,
+): Promise<PublishRun> => paced((k) => pub.post(makeBatch(k)), ratePerSecond, batch, durationMs);
