@@ -34,10 +34,6 @@ export class StoredNotification {
     readonly expiresAt: number,
   ) {}
 
-  get broadcast(): boolean {
-    return this.userIds === null;
-  }
-
   /** The `data` object every transport carries, as JSON text. */
   get json(): string {
     return (this._json ??=
@@ -48,9 +44,5 @@ export class StoredNotification {
   /** The whole SSE event, written as-is to every connection (no field can hold a line break). */
   get sseFrame(): string {
     return (this._sseFrame ??= `event: notification\nid: ${this.id}\ndata: ${this.json}\n\n`);
-  }
-
-  isFor(userId: string): boolean {
-    return this.userIds === null || this.userIds.includes(userId);
   }
 }
