@@ -1,4 +1,3 @@
-import { Logger } from '@nestjs/common';
 import type { Clock } from '../common/clock.js';
 import type { AppConfig } from '../config/app-config.js';
 import {
@@ -11,7 +10,7 @@ import { MemoryFeed } from '../history/memory-feed.js';
 import { MemoryHistoryStore } from '../history/memory-history.store.js';
 import { RedisFeed } from '../history/redis-feed.js';
 import { RedisHistoryStore } from '../history/redis-history.store.js';
-import { RedisConnections } from '../redis/redis-connections.js';
+import { RedisConnections, type RedisLog } from '../redis/redis-connections.js';
 
 /**
  * Where the store, feed and limiter live: in this process (no REDIS_URL, a single replica) or in
@@ -51,10 +50,13 @@ export function createMemoryBackend(c: AppConfig, clock: Clock): HubBackend {
   };
 }
 
-export async function createRedisBackend(c: AppConfig, url: string): Promise<HubBackend> {
-  const logger = new Logger('Redis');
+export async function createRedisBackend(
+  c: AppConfig,
+  url: string,
+  logger: RedisLog,
+): Promise<HubBackend> {
   const logError = (err: unknown) => logger.warn(String((err as Error)?.message ?? err));
-  const redis = new RedisConnections(url);
+  const redis = new RedisConnections(url, logger);
   await redis.connect();
   const store = new RedisHistoryStore(redis.command, c.REDIS_KEY_PREFIX, {
     maxPerUser: c.HISTORY_MAX_PER_USER,

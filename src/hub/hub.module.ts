@@ -1,6 +1,7 @@
 import {
   Global,
   Inject,
+  Logger,
   Module,
   type OnModuleInit,
   type OnApplicationShutdown,
@@ -32,7 +33,9 @@ import { NotificationStreams } from './notification-streams.js';
       provide: HUB_BACKEND,
       inject: [APP_CONFIG, CLOCK],
       useFactory: (c: AppConfig, clock: Clock) =>
-        c.REDIS_URL ? createRedisBackend(c, c.REDIS_URL) : createMemoryBackend(c, clock),
+        c.REDIS_URL
+          ? createRedisBackend(c, c.REDIS_URL, new Logger('Redis'))
+          : createMemoryBackend(c, clock),
     },
     { provide: NOTIFICATION_FEED, inject: [HUB_BACKEND], useFactory: (b: HubBackend) => b.feed },
     { provide: HISTORY_STORE, inject: [HUB_BACKEND], useFactory: (b: HubBackend) => b.store },

@@ -1,5 +1,10 @@
-import { Logger } from '@nestjs/common';
 import { Redis } from 'ioredis';
+
+/** Where connection-state changes are reported (Nest's Logger in the app, anything in tests). */
+export interface RedisLog {
+  log(message: string): void;
+  warn(message: string): void;
+}
 
 /**
  * The two connections a replica keeps to Redis: commands (scripts, leases) and the one pub/sub
@@ -10,10 +15,12 @@ import { Redis } from 'ioredis';
 export class RedisConnections {
   readonly command: Redis;
   readonly subscriber: Redis;
-  private readonly logger = new Logger('Redis');
   private wasHealthy = false;
 
-  constructor(url: string) {
+  constructor(
+    url: string,
+    private readonly logger: RedisLog,
+  ) {
     const common = {
       // Reconnect forever, backing off to 2 s: replicas must ride out a Redis restart.
       retryStrategy: (times: number) => Math.min(100 * times, 2000),
