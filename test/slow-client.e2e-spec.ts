@@ -75,10 +75,12 @@ describe('a client that stops reading', () => {
     let received = 0;
     slow.on('data', (c: Buffer) => (received += c.length));
     slow.resume();
+    let timer: NodeJS.Timeout | undefined;
     const closedInTime = await Promise.race([
       slowClosed.then(() => true),
-      new Promise<boolean>((r) => setTimeout(() => r(false), 10_000)),
+      new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 10_000))),
     ]);
+    clearTimeout(timer);
     if (!closedInTime)
       console.log(
         a

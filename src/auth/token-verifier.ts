@@ -1,5 +1,8 @@
 import { createRemoteJWKSet, errors, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose';
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import { USER_ID_PATTERN } from '../notifications/notification.codec.js';
+
+const NO_SCOPES: ReadonlySet<string> = new Set();
 
 export const PUBLISH_SCOPE = 'notifications:publish';
 
@@ -29,7 +32,7 @@ export const MAX_TOKEN_LENGTH = 8192;
 
 /** Verifies access tokens with jose: HS256 with a shared secret, or RS256/ES256 from a JWKS. */
 export class TokenVerifier {
-  private readonly key: Uint8Array | JWTVerifyGetKey;
+  private readonly key: KeyObject | JWTVerifyGetKey;
   private readonly algorithms: string[];
 
   constructor(private readonly settings: TokenSettings) {
@@ -37,7 +40,8 @@ export class TokenVerifier {
       this.key = createRemoteJWKSet(new URL(settings.jwksUrl));
       this.algorithms = ['RS256', 'ES256'];
     } else if (settings.secret) {
-      this.key = new TextEncoder().encode(settings.secret);
+      // A KeyObject is imported into WebCrypto once and cached by jose; raw bytes would be per call.
+      this.key = createSecretKey(new TextEncoder().encode(settings.secret));
       this.algorithms = ['HS256'];
     } else {
       throw new Error('TokenVerifier needs a secret or a JWKS URL');
@@ -48,7 +52,7 @@ export class TokenVerifier {
     if (token.length > MAX_TOKEN_LENGTH) throw new InvalidTokenError('token too long');
     let payload;
     try {
-      ({ payload } = await jwtVerify(token, this.key as Uint8Array, {
+      ({ payload } = await jwtVerify(token, this.key as KeyObject, {
         algorithms: this.algorithms,
         issuer: this.settings.issuer,
         audience: this.settings.audience,
@@ -63,10 +67,11 @@ export class TokenVerifier {
     const sub = payload.sub!;
     if (!USER_ID_PATTERN.test(sub))
       throw new InvalidTokenError('token subject is not a valid user id');
-    const scope = typeof payload.scope === 'string' ? payload.scope : '';
+    const scope = typeof payload.scope === 'string' ? payload.scope.trim() : '';
     return {
       userId: sub,
-      scopes: new Set(scope.split(' ').filter(Boolean)),
+      // A principal lives as long as its connection, and most carry no scope: they share one set.
+      scopes: scope ? new Set(scope.split(' ').filter(Boolean)) : NO_SCOPES,
       expiresAt: payload.exp! * 1000,
     };
   }

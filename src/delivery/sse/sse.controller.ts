@@ -12,19 +12,41 @@ import { DrainCoordinator } from '../../lifecycle/drain-coordinator.js';
 import { Metrics } from '../../metrics/metrics.service.js';
 import { parseChannels, parseCursor } from '../stream-query.js';
 import { UserStreamController } from '../user-stream-controller.decorator.js';
-import { writeSse } from './sse.writer.js';
-import { take, takeUntil, tap } from 'rxjs';
+import { HeartbeatWheel } from '../heartbeat-wheel.js';
+import { writeSse, type SseStream, type SseWriterOptions } from './sse.writer.js';
 
 @UserStreamController()
 export class SseController {
   private readonly logger = new Logger('Sse');
+  private readonly heartbeats: HeartbeatWheel<SseStream>;
+  private readonly writer: SseWriterOptions;
 
   constructor(
     private readonly streams: NotificationStreams,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly metrics: Metrics,
-    private readonly drain: DrainCoordinator,
-  ) {}
+    @Inject(APP_CONFIG) config: AppConfig,
+    metrics: Metrics,
+    drain: DrainCoordinator,
+  ) {
+    this.heartbeats = new HeartbeatWheel(config.SSE_HEARTBEAT_MS, (s) => s.heartbeat());
+    this.writer = {
+      retryMs: config.SSE_RETRY_MS,
+      heartbeatMs: config.SSE_HEARTBEAT_MS,
+      heartbeats: this.heartbeats,
+      maxBufferedBytes: config.SSE_MAX_PENDING_BYTES,
+      onDelivered: (n) => metrics.delivered('sse', n.createdAt),
+      onHeartbeat: () => metrics.heartbeat('sse'),
+      onSlowClient: () => metrics.slowClientDisconnected('sse'),
+      onError: (err) =>
+        this.logger.error(`stream failed: ${err instanceof Error ? err.message : String(err)}`),
+    };
+    // A drained client reconnects after a random part of the drain window, so the other
+    // replicas are not hit by every client at once; its Last-Event-ID is untouched.
+    drain.onDrain((spreadMs) => {
+      for (const stream of this.heartbeats.members()) {
+        stream.end(`retry: ${drainRetry(config.SSE_RETRY_MS, spreadMs)}\n\n`);
+      }
+    });
+  }
 
   /**
    * The user's notifications as Server-Sent Events. Resumes after `Last-Event-ID` (or the
@@ -68,28 +90,7 @@ export class SseController {
       ? parseCursor(lastEventIdHeader, 'Last-Event-ID')
       : parseCursor(lastEventIdQuery, 'lastEventId');
     const filter = parseChannels(channels);
-    let spread: number | undefined;
-    const draining = this.drain.drain$.pipe(
-      take(1),
-      tap((ms) => (spread = ms)),
-    );
-    const items = this.streams
-      .open(principal.userId, { after, channels: filter })
-      .pipe(takeUntil(draining));
-    writeSse(req, res, items, {
-      retryMs: this.config.SSE_RETRY_MS,
-      heartbeatMs: this.config.SSE_HEARTBEAT_MS,
-      maxBufferedBytes: this.config.SSE_MAX_PENDING_BYTES,
-      // A drained client reconnects after a random part of the drain window, so the other
-      // replicas are not hit by every client at once; its Last-Event-ID is untouched.
-      finalFrame: () =>
-        spread === undefined ? '' : `retry: ${drainRetry(this.config.SSE_RETRY_MS, spread)}\n\n`,
-      onDelivered: (n) => this.metrics.delivered('sse', n.createdAt),
-      onHeartbeat: () => this.metrics.heartbeat('sse'),
-      onSlowClient: () => this.metrics.slowClientDisconnected('sse'),
-      onError: (err) =>
-        this.logger.error(`stream failed: ${err instanceof Error ? err.message : String(err)}`),
-    });
+    writeSse(req, res, this.streams.open(principal.userId, { after, channels: filter }), this.writer);
   }
 }
 

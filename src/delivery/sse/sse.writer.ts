@@ -1,15 +1,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Observable } from 'rxjs';
+import type { Observable, Subscription } from 'rxjs';
 import type { StreamItem } from '../../hub/notification-streams.js';
 import type { StoredNotification } from '../../notifications/notification.js';
+import type { HeartbeatWheel } from '../heartbeat-wheel.js';
 
+/** Shared by every stream of a controller, so a connection carries no closures of its own. */
 export interface SseWriterOptions {
   readonly retryMs: number;
   readonly heartbeatMs: number;
+  readonly heartbeats: HeartbeatWheel<SseStream>;
   /** Past this many bytes waiting for a client that does not read, it is dropped and resumes by cursor. */
   readonly maxBufferedBytes: number;
-  /** Written just before the stream ends normally (e.g. a drain's jittered `retry:`). */
-  readonly finalFrame: () => string;
   readonly onDelivered: (n: StoredNotification) => void;
   readonly onHeartbeat: () => void;
   readonly onSlowClient: () => void;
@@ -42,55 +43,116 @@ function frameOf(item: StreamItem): string {
 }
 
 /**
- * Writes a user's stream as Server-Sent Events straight to the response. Nest's @Sse pipeline
+ * One user's stream written as Server-Sent Events straight to the response. Nest's @Sse pipeline
  * formats each event again for every connection and chains a promise and a tick per write, so
  * every event cost one syscall per connection; here a notification's frame is encoded once and
  * shared, and the events of one publish leave in one write per connection (Node corks a response
  * for the rest of the tick). A heartbeat comment every `heartbeatMs` keeps proxies from closing
  * an idle stream and lets the client tell a dead connection from a quiet one.
  */
+export class SseStream {
+  private retry: string;
+  private readonly subscription: Subscription | undefined;
+
+  constructor(
+    private readonly res: ServerResponse,
+    items: Observable<StreamItem>,
+    private readonly options: SseWriterOptions,
+  ) {
+    this.retry = `retry: ${options.retryMs}\n`;
+    // The stream's own methods are the observer, so a connection allocates no closures for it.
+    this.subscription = items.subscribe(this);
+    options.heartbeats.add(this);
+    res.once('close', this.closed);
+  }
+
+  next(item: StreamItem): void {
+    if (item.kind === 'notification') this.options.onDelivered(item.notification);
+    if (this.retry) {
+      this.write(this.retry + frameOf(item));
+      this.retry = '';
+    } else this.write(frameOf(item));
+  }
+
+  /** Headers are out, so no status can tell the client: it reconnects and resumes by cursor. */
+  error(err: unknown): void {
+    this.options.onError(err);
+    this.res.destroy();
+  }
+
+  complete(): void {
+    this.end('');
+  }
+
+  heartbeat(): void {
+    this.write(HEARTBEAT);
+    this.options.onHeartbeat();
+  }
+
+  /** Ends the stream after `finalFrame` (e.g. a drain's jittered `retry:`). */
+  end(finalFrame: string): void {
+    this.subscription?.unsubscribe();
+    if (!this.res.writableEnded) this.res.end(finalFrame);
+  }
+
+  private write(chunk: string): void {
+    const res = this.res;
+    res.write(chunk);
+    if (res.writableLength > this.options.maxBufferedBytes && !res.destroyed) {
+      this.options.onSlowClient();
+      res.destroy();
+    }
+  }
+
+  private readonly closed = () => {
+    this.options.heartbeats.remove(this);
+    this.subscription?.unsubscribe();
+  };
+}
+
 export function writeSse(
   req: IncomingMessage,
   res: ServerResponse,
   items: Observable<StreamItem>,
   options: SseWriterOptions,
-): void {
+): SseStream {
   req.socket.setNoDelay(true);
   req.socket.setKeepAlive(true);
   req.socket.setTimeout(0);
   // Tells the browser client how long a silence means a stalled stream (a buffering proxy).
   res.writeHead(200, { ...HEADERS, 'Heartbeat-Interval-Ms': String(options.heartbeatMs) });
   res.flushHeaders();
+  releaseRequestState(req, res);
+  return new SseStream(res, items, options);
+}
 
-  let retry = `retry: ${options.retryMs}\n`;
-  const write = (chunk: string) => {
-    res.write(chunk);
-    if (res.writableLength > options.maxBufferedBytes && !res.destroyed) {
-      options.onSlowClient();
-      res.destroy();
-    }
-  };
-  const heartbeat = setInterval(() => {
-    write(HEARTBEAT);
-    options.onHeartbeat();
-  }, options.heartbeatMs);
-  const subscription = items.subscribe({
-    next: (item) => {
-      if (item.kind === 'notification') options.onDelivered(item.notification);
-      if (retry) {
-        write(retry + frameOf(item));
-        retry = '';
-      } else write(frameOf(item));
-    },
-    // Headers are out, so no status can tell the client: it reconnects and resumes by cursor.
-    error: (err) => {
-      options.onError(err);
-      res.destroy();
-    },
-    complete: () => res.end(options.finalFrame()),
-  });
-  res.once('close', () => {
-    clearInterval(heartbeat);
-    subscription.unsubscribe();
-  });
+/**
+ * A stream stays open for hours after its request was routed, and everything the request
+ * gathered on the way stays with it: Express's routing (the router's `next` and, through it,
+ * every closure of the dispatch, the parsed URL, params), Node's table of the response headers
+ * (only needed until they are sent) and its parsed copy of the request headers (rebuilt from the
+ * raw ones if anything asks again). Letting go of them saves about 2.5 KB per idle connection
+ * (bench/RESULTS.md). Node's own state is reached by symbol; where a Node version names it
+ * differently, this is a no-op.
+ */
+function releaseRequestState(req: IncomingMessage, res: ServerResponse): void {
+  const request = req as unknown as Record<string | symbol, unknown>;
+  const response = res as unknown as Record<string | symbol, unknown>;
+  for (const key of ['next', '_parsedUrl', 'params', 'route', 'body']) request[key] = undefined;
+  response.locals = undefined;
+  const parsedHeaders = nodeSymbol(req, 'kHeaders');
+  if (parsedHeaders) request[parsedHeaders] = null;
+  const sentHeaders = nodeSymbol(res, 'kOutHeaders');
+  if (sentHeaders) response[sentHeaders] = null;
+}
+
+const symbols = new Map<string, symbol | null>();
+
+function nodeSymbol(target: object, description: string): symbol | null {
+  let found = symbols.get(description);
+  if (found === undefined) {
+    found = Object.getOwnPropertySymbols(target).find((s) => s.description === description) ?? null;
+    symbols.set(description, found);
+  }
+  return found;
 }

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { Subject } from 'rxjs';
 import { ManualClock } from '../../common/clock.js';
 import type { NotificationStreams, StreamItem } from '../../hub/notification-streams.js';
@@ -61,7 +61,7 @@ describe('WsSession', () => {
     sessions.push(session);
     const frame = (event: string, data?: unknown) =>
       session.onMessage(Buffer.from(JSON.stringify({ event, data })), false);
-    return { peer, items, opened, causes, session, frame };
+    return { peer, items, opened, causes, session, frame, clock };
   };
 
   it('acknowledges every subscribe once the stream has its start position', () => {
@@ -131,6 +131,34 @@ describe('WsSession', () => {
     const { peer, causes } = make({ expiresAt: clock.now() - 1 });
     expect(peer.closedWith?.code).toBe(4401);
     expect(causes).toEqual(['token_expired']);
+  });
+
+  it('holds no expiry timer while the token is far off, and closes with 4401 on time once it is near', () => {
+    jest.useFakeTimers();
+    try {
+      const hour = 3_600_000;
+      const { peer, causes, session, clock } = make({ expiresAt: new ManualClock().now() + hour });
+      expect(jest.getTimerCount()).toBe(0);
+      // Heartbeats come every 60 s; the one that finds expiry within two of them arms the timer.
+      clock.advance(hour - 150_000);
+      session.heartbeat();
+      expect(jest.getTimerCount()).toBe(1); // the pong timeout only
+      clock.advance(60_000);
+      session.onPong();
+      session.heartbeat();
+      session.onPong();
+      expect(jest.getTimerCount()).toBe(1); // the expiry
+      expect(peer.closedWith).toBeUndefined();
+      clock.advance(89_999);
+      jest.advanceTimersByTime(89_999);
+      expect(peer.closedWith).toBeUndefined();
+      clock.advance(1);
+      jest.advanceTimersByTime(1);
+      expect(peer.closedWith?.code).toBe(4401);
+      expect(causes).toEqual(['token_expired']);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('closes with 1011 when the stream fails and 1012 when it ends', () => {

@@ -46,8 +46,6 @@ export interface WsSessionEvents {
 const OPEN = 1;
 // Every frame is JSON text, including the shared notification frames held as bytes.
 const TEXT = { binary: false } as const;
-// setTimeout cannot wait longer than this; a longer token lifetime is waited out in steps.
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * One socket's protocol: its channel set, its cursor, its heartbeat and its limits. It owns one
@@ -60,7 +58,6 @@ export class WsSession {
   private stream?: Subscription;
   /** The last position this socket reached: a notification delivered, a reset or the start. */
   private cursor: string | undefined;
-  private pingTimer?: NodeJS.Timeout;
   private pongTimer?: NodeJS.Timeout;
   private expiryTimer?: NodeJS.Timeout;
   private closeTimer?: NodeJS.Timeout;
@@ -71,7 +68,7 @@ export class WsSession {
   constructor(
     private readonly peer: WsPeer,
     private readonly userId: string,
-    tokenExpiresAt: number,
+    private readonly tokenExpiresAt: number,
     private readonly streams: NotificationStreams,
     private readonly settings: WsSessionSettings,
     private readonly clock: Clock,
@@ -81,8 +78,7 @@ export class WsSession {
       { perSecond: settings.ratePerSecond, burst: settings.rateBurst },
       clock,
     );
-    this.pingTimer = setInterval(() => this.heartbeat(), settings.pingIntervalMs);
-    this.armExpiry(tokenExpiresAt);
+    this.checkExpiry();
   }
 
   onMessage(data: Buffer | string, isBinary: boolean): void {
@@ -131,7 +127,6 @@ export class WsSession {
   /** Stops everything the session started; called once the socket has closed. */
   dispose(): void {
     this.ended = true;
-    clearInterval(this.pingTimer);
     clearTimeout(this.pongTimer);
     clearTimeout(this.expiryTimer);
     clearTimeout(this.closeTimer);
@@ -204,7 +199,12 @@ export class WsSession {
     }
   }
 
-  private heartbeat(): void {
+  /**
+   * Called every `pingIntervalMs` by the gateway's heartbeat wheel (one timer for all sockets):
+   * pings the peer, which must answer within `pongTimeoutMs`, and checks the token's lifetime.
+   */
+  heartbeat(): void {
+    this.checkExpiry();
     if (this.ended || this.pongTimer || this.peer.readyState !== OPEN) return;
     this.pongTimer = setTimeout(() => {
       this.events.closedBy('pong_timeout');
@@ -215,13 +215,22 @@ export class WsSession {
     this.events.pinged();
   }
 
-  private armExpiry(expiresAt: number): void {
-    const wait = expiresAt - this.clock.now();
+  /**
+   * A timer for the token's expiry is armed only once it is at most two heartbeats away (a
+   * heartbeat comes at least once per `pingIntervalMs`): a socket whose token lives for hours
+   * holds no timer of its own until then.
+   */
+  private checkExpiry(): void {
+    if (this.ended || this.expiryTimer) return;
+    const wait = this.tokenExpiresAt - this.clock.now();
     if (wait <= 0) {
       this.closeBy('token_expired', WsClose.tokenExpired, 'token expired');
-      return;
+    } else if (wait <= 2 * this.settings.pingIntervalMs) {
+      this.expiryTimer = setTimeout(() => {
+        this.expiryTimer = undefined;
+        this.checkExpiry();
+      }, wait);
     }
-    this.expiryTimer = setTimeout(() => this.armExpiry(expiresAt), Math.min(wait, MAX_TIMER_MS));
   }
 
   private closeBy(cause: WsCloseCause, code: number, reason: string): void {

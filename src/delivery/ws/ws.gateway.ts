@@ -8,6 +8,7 @@ import type { AppConfig } from '../../config/app-config.js';
 import { NotificationStreams } from '../../hub/notification-streams.js';
 import { Metrics } from '../../metrics/metrics.service.js';
 import { WsSession, type WsSessionEvents, type WsSessionSettings } from './ws-session.js';
+import { HeartbeatWheel } from '../heartbeat-wheel.js';
 import { WsUpgradeAdmission } from './ws-upgrade.admission.js';
 import { DrainCoordinator } from '../../lifecycle/drain-coordinator.js';
 
@@ -22,6 +23,7 @@ export class WsGateway implements OnGatewayInit, OnGatewayConnection {
   private readonly logger = new Logger('WsGateway');
   private readonly sessions = new Map<WebSocket, WsSession>();
   private readonly settings: WsSessionSettings;
+  private readonly heartbeats: HeartbeatWheel<WsSession>;
 
   constructor(
     private readonly admission: WsUpgradeAdmission,
@@ -33,6 +35,7 @@ export class WsGateway implements OnGatewayInit, OnGatewayConnection {
   ) {
     // Close code 1012 (service restart): clients reconnect, spread over the drain window.
     drain.onDrain((spreadMs) => this.closeAll(1012, spreadMs));
+    this.heartbeats = new HeartbeatWheel(config.WS_PING_INTERVAL_MS, (s) => s.heartbeat());
     this.settings = {
       pingIntervalMs: config.WS_PING_INTERVAL_MS,
       pongTimeoutMs: config.WS_PONG_TIMEOUT_MS,
@@ -72,10 +75,12 @@ export class WsGateway implements OnGatewayInit, OnGatewayConnection {
       this.sessionEvents,
     );
     this.sessions.set(ws, session);
+    this.heartbeats.add(session);
     ws.on('message', (data: Buffer, isBinary: boolean) => session.onMessage(data, isBinary));
     ws.on('pong', () => session.onPong());
     ws.once('close', () => {
       this.sessions.delete(ws);
+      this.heartbeats.remove(session);
       session.dispose();
     });
   }
