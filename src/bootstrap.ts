@@ -31,6 +31,9 @@ export async function createApp(
   app.useBodyParser('json', { limit: config.PUBLISH_MAX_BODY_BYTES });
   app.useGlobalFilters(new JsonExceptionFilter());
   app.disable('x-powered-by');
+  // No answer here is cacheable (the client assets set their own ETag): hashing every publish
+  // answer for one would be wasted.
+  app.set('etag', false);
   app.enableShutdownHooks();
   if (apiDocsEnabled(config)) setupApiDocs(app);
   return app;

@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import { SignJWT } from 'jose';
 import { InvalidTokenError, signToken, TokenVerifier } from './token-verifier.js';
 
@@ -42,5 +42,31 @@ describe('TokenVerifier', () => {
     const none = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from('{"sub":"a","exp":9999999999}').toString('base64url')}.`;
     await expect(verifier.verify(none)).rejects.toThrow(InvalidTokenError);
     await expect(verifier.verify('x'.repeat(10_000))).rejects.toThrow(/too long/);
+  });
+
+  it('answers a token it verified lately from memory, but never past its expiry', async () => {
+    jest.useFakeTimers({
+      now: Date.now(),
+      doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'],
+    });
+    try {
+      const own = new TokenVerifier({ secret });
+      const t = await signToken(secret, { sub: 'carol', ttlSeconds: 90 });
+      const first = await own.verify(t);
+      expect(await own.verify(t)).toBe(first);
+      // Past REVERIFY_MS it is checked again (a new principal), still valid.
+      jest.setSystemTime(Date.now() + 61_000);
+      const second = await own.verify(t);
+      expect(second).not.toBe(first);
+      expect(second.userId).toBe('carol');
+      // Cached 60 s more, but the token expires first: it is refused at its expiry.
+      jest.setSystemTime(Date.now() + 30_000);
+      await expect(own.verify(t)).rejects.toThrow(/token expired/);
+      // A failed verification is not remembered.
+      await expect(own.verify(t.slice(0, -2))).rejects.toThrow(InvalidTokenError);
+      await expect(own.verify(t.slice(0, -2))).rejects.toThrow(InvalidTokenError);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });

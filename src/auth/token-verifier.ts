@@ -3,6 +3,9 @@ import { createSecretKey, type KeyObject } from 'node:crypto';
 import { USER_ID_PATTERN } from '../notifications/notification.codec.js';
 
 const NO_SCOPES: ReadonlySet<string> = new Set();
+const VERIFIED_CACHE_SIZE = 1024;
+/** A key withdrawn from the JWKS stops being honoured for cached tokens within this time. */
+const REVERIFY_MS = 60_000;
 
 export const PUBLISH_SCOPE = 'notifications:publish';
 
@@ -34,6 +37,13 @@ export const MAX_TOKEN_LENGTH = 8192;
 export class TokenVerifier {
   private readonly key: KeyObject | JWTVerifyGetKey;
   private readonly algorithms: string[];
+  /**
+   * Tokens verified lately. A publisher sends the same token with every request, and a client
+   * reconnects with the one it had: the signature check (and, with a JWKS, the key lookup) is
+   * the dearest part of a small request. An entry is kept for at most REVERIFY_MS and never past
+   * the token's expiry; insertion order is age, so the oldest goes first when it is full.
+   */
+  private readonly verified = new Map<string, { principal: Principal; until: number }>();
 
   constructor(private readonly settings: TokenSettings) {
     if (settings.jwksUrl) {
@@ -50,6 +60,21 @@ export class TokenVerifier {
 
   async verify(token: string): Promise<Principal> {
     if (token.length > MAX_TOKEN_LENGTH) throw new InvalidTokenError('token too long');
+    const now = Date.now();
+    const hit = this.verified.get(token);
+    if (hit && now < hit.until) return hit.principal;
+    const principal = await this.verifyAnew(token);
+    this.verified.delete(token);
+    this.verified.set(token, {
+      principal,
+      until: Math.min(principal.expiresAt, now + REVERIFY_MS),
+    });
+    if (this.verified.size > VERIFIED_CACHE_SIZE)
+      this.verified.delete(this.verified.keys().next().value!);
+    return principal;
+  }
+
+  private async verifyAnew(token: string): Promise<Principal> {
     let payload;
     try {
       ({ payload } = await jwtVerify(token, this.key as KeyObject, {

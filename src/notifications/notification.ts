@@ -18,6 +18,7 @@ export interface NotificationInput {
 export class StoredNotification {
   private _json?: string;
   private _sseFrame?: string;
+  private _wsFrame?: Buffer;
 
   constructor(
     /** Position in the service-wide sequence: strictly increasing for every user. */
@@ -34,15 +35,35 @@ export class StoredNotification {
     readonly expiresAt: number,
   ) {}
 
-  /** The `data` object every transport carries, as JSON text. */
+  /**
+   * The `data` object every transport carries, as JSON text. The id, channel and type match the
+   * codec's patterns, none of which admits a character JSON would escape.
+   */
   get json(): string {
     return (this._json ??=
-      `{"id":"${this.id}","channel":${JSON.stringify(this.channel)},"type":${JSON.stringify(this.type)},` +
-      `"payload":${this.payloadJson},"createdAt":"${new Date(this.createdAt).toISOString()}"}`);
+      `{"id":"${this.id}","channel":"${this.channel}","type":"${this.type}",` +
+      `"payload":${this.payloadJson},"createdAt":"${isoTime(this.createdAt)}"}`);
   }
 
   /** The whole SSE event, written as-is to every connection (no field can hold a line break). */
   get sseFrame(): string {
     return (this._sseFrame ??= `event: notification\nid: ${this.id}\ndata: ${this.json}\n\n`);
   }
+
+  /** The WebSocket `notification` frame, as bytes, so no socket encodes it again. */
+  get wsFrame(): Buffer {
+    return (this._wsFrame ??= Buffer.from(`{"event":"notification","data":${this.json}}`));
+  }
+}
+
+// A batch is stamped with one time: its notifications share the formatted string.
+let lastTime = NaN;
+let lastIso = '';
+
+function isoTime(ms: number): string {
+  if (ms !== lastTime) {
+    lastIso = new Date(ms).toISOString();
+    lastTime = ms;
+  }
+  return lastIso;
 }

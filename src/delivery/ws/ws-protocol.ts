@@ -90,17 +90,9 @@ export function decodeClientFrame(data: Buffer | string, isBinary: boolean): Dec
   }
 }
 
-// Every socket that gets a notification gets the same bytes: encode once, keep while it lives.
-const notificationFrames = new WeakMap<StoredNotification, Buffer>();
-
-/** Server → client `notification` frame, shared by every socket it goes to. */
+/** Server → client `notification` frame: encoded once, the same bytes for every socket. */
 export function notificationFrame(n: StoredNotification): Buffer {
-  let frame = notificationFrames.get(n);
-  if (!frame) {
-    frame = Buffer.from(`{"event":"notification","data":${n.json}}`);
-    notificationFrames.set(n, frame);
-  }
-  return frame;
+  return n.wsFrame;
 }
 
 export function resetFrame(id: string): string {
