@@ -389,16 +389,22 @@ export async function s6Churn(ctx: BenchContext, kind: TargetKind, transport: Tr
       const pool = ClientPool.create(2, server.port, transport, BENCH_SECRET);
       try {
         await pool.churn('warm-', Math.min(1000, cycles), concurrency);
-        const before = await server.rssKb();
+        const before = await server.memoryKb();
         const cpu0 = server.cpuSeconds();
         const t0 = Date.now();
         const res = await pool.churn('churn-', cycles, concurrency);
         const seconds = (Date.now() - t0) / 1000;
         const cpu = server.cpuSeconds() - cpu0;
         await sleep(1000);
-        const after = await server.rssKb();
+        const after = await server.memoryKb();
+        // As many cycles again: a leak keeps growing, memory the allocator kept after the first
+        // round's peak does not.
+        await pool.churn('again-', cycles, concurrency);
+        await sleep(1000);
+        const again = await server.memoryKb();
         const gauge = kind === 'service' ? await openConnections(server.port) : undefined;
         const check = await pool.connect(users('after-', cap));
+        const ratio = (a: number, b: number) => (a / b).toFixed(3);
         const row: Row = {
           scenario: 'S6 churn',
           transport,
@@ -407,10 +413,12 @@ export async function s6Churn(ctx: BenchContext, kind: TargetKind, transport: Tr
           conns: cycles,
           perSec: Math.round(res.ok / seconds),
           cpuPer1k: Math.round((cpu / res.ok) * 1000 * 1000) / 1000,
-          rssBeforeMb: mb(before),
-          rssAfterMb: mb(after),
+          rssBeforeMb: mb(before.rss),
+          rssAfterMb: mb(after.rss),
           note:
-            `RSS after/before ${(after / before).toFixed(3)}; ${check.ok}/${cap} admitted after churn` +
+            `RSS after/before ${ratio(after.rss, before.rss)}, heap in use ${ratio(after.heapUsed, before.heapUsed)}; ` +
+            `${cycles} more: RSS ${ratio(again.rss, after.rss)}, heap ${ratio(again.heapUsed, after.heapUsed)}; ` +
+            `${check.ok}/${cap} admitted after churn` +
             (gauge !== undefined ? `; gateway_connections after churn ${gauge}` : '') +
             (statusNote(res.statuses) ? `; churn ${statusNote(res.statuses)}` : ''),
         };

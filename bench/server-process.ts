@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { heapFile } from './heap-file.js';
 
 /** A server under test, started as its own process so /proc shows only its own RSS and CPU. */
 export interface ServerProcess {
@@ -12,6 +13,8 @@ export interface ServerProcess {
   readonly pid: number;
   /** Resident set in KB, after a full GC. */
   rssKb(): Promise<number>;
+  /** Resident set and V8 heap in use, in KB, after a full GC. */
+  memoryKb(): Promise<{ rss: number; heapUsed: number }>;
   /** User + system CPU seconds so far. */
   cpuSeconds(): number;
   stop(): Promise<void>;
@@ -76,15 +79,28 @@ export async function startServer(options: StartOptions): Promise<ServerProcess>
     await sleep(100);
   }
   const pid = child.pid!;
-  return {
+  const server: ServerProcess = {
     name: options.name,
     port,
     pid,
     async rssKb() {
+      return (await server.memoryKb()).rss;
+    },
+    async memoryKb() {
+      const signalled = Date.now();
       process.kill(pid, 'SIGWINCH');
       await sleep(700);
+      let heap: { heapUsed: number; at: number } | undefined;
+      for (let i = 0; i < 50 && !(heap && heap.at >= signalled); i++) {
+        try {
+          heap = JSON.parse(readFileSync(heapFile(pid), 'utf8')) as typeof heap;
+        } catch {
+          // Not written yet.
+        }
+        if (!(heap && heap.at >= signalled)) await sleep(100);
+      }
       const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-      return Number(m![1]);
+      return { rss: Number(m![1]), heapUsed: Math.round((heap?.heapUsed ?? NaN) / 1024) };
     },
     cpuSeconds() {
       // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
@@ -97,7 +113,9 @@ export async function startServer(options: StartOptions): Promise<ServerProcess>
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
       await exited;
+      rmSync(heapFile(pid), { force: true });
       clearTimeout(timer);
     },
   };
+  return server;
 }
