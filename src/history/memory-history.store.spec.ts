@@ -119,6 +119,27 @@ describe('MemoryHistoryStore', () => {
     expect(u1.kind === 'events' && u1.events).toHaveLength(1);
   });
 
+  it('counts a write as use: a user written again outlives those written once since', async () => {
+    for (let i = 0; i < 10; i++) await store.append([input([`u${i}`])]);
+    await store.append([input(['u0'])]);
+    await store.append([input(['u3'])]);
+    await store.append([input(['new1'])]);
+    await store.append([input(['new2'])]);
+    await store.append([input(['new3'])]);
+    const events = async (user: string) => {
+      const page = await store.read(user, start(), all);
+      return page.kind === 'events' ? page.events.length : page.kind;
+    };
+    expect(await events('u0')).toBe(2);
+    expect(await events('u3')).toBe(2);
+    expect([await events('u1'), await events('u2'), await events('u4')]).toEqual([
+      'reset',
+      'reset',
+      'reset',
+    ]);
+    expect(await events('u5')).toBe(1);
+  });
+
   it('lists everything retained when read without a cursor, never a reset', async () => {
     await store.append([1, 2, 3, 4, 5].map(() => input(['a'])));
     const page = await store.read('a', null, all);

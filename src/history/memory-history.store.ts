@@ -17,6 +17,8 @@ interface Stream {
   items: StoredNotification[];
   /** Highest seq dropped by retention: a cursor below it has missed something. */
   floor: number;
+  /** Written since it last reached the head of the eviction order (its second chance). */
+  written: boolean;
 }
 
 const BROADCAST = '\u0000broadcast';
@@ -127,13 +129,14 @@ export class MemoryHistoryStore implements HistoryStore {
   private retain(key: string, n: StoredNotification, now: number): void {
     let stream = this.streams.get(key);
     if (stream) {
-      // Re-insert so Map order is least-recently-written first, the eviction order.
-      this.streams.delete(key);
+      // Marked rather than moved to the end of the Map: moving costs a delete and an insert on
+      // every notification, and eviction (rare) can move it then.
+      stream.written = true;
     } else {
-      stream = { items: [], floor: this.evictedFloor };
       if (this.streams.size >= this.limits.maxUsers) this.evictOldestUser();
+      stream = { items: [], floor: this.evictedFloor, written: false };
+      this.streams.set(key, stream);
     }
-    this.streams.set(key, stream);
     stream.items.push(n);
     this.retained++;
     this.trim(stream, now);
@@ -145,13 +148,26 @@ export class MemoryHistoryStore implements HistoryStore {
     while (drop < stream.items.length && stream.items[drop].createdAt < oldest) drop++;
     if (drop === 0) return;
     stream.floor = stream.items[drop - 1].seq;
-    stream.items.splice(0, drop);
+    // A full stream drops one per append: shift() moves the array's start in place (V8 trims it
+    // from the left), where splice(0, n) copies every element left (3.5 µs at 1 000 items).
+    if (drop <= 8) for (let i = 0; i < drop; i++) stream.items.shift();
+    else stream.items.splice(0, drop);
     this.retained -= drop;
   }
 
+  /**
+   * Evicts the least recently written user, by second chance: Map order is insertion order, and
+   * a user written since it was (re)inserted goes to the end instead, unmarked.
+   */
   private evictOldestUser(): void {
     for (const [key, stream] of this.streams) {
       if (key === BROADCAST) continue;
+      if (stream.written) {
+        stream.written = false;
+        this.streams.delete(key);
+        this.streams.set(key, stream);
+        continue;
+      }
       const last = stream.items.at(-1);
       this.evictedFloor = Math.max(this.evictedFloor, last?.seq ?? stream.floor);
       this.retained -= stream.items.length;
