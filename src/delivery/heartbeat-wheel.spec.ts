@@ -2,8 +2,12 @@ import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals
 import { HeartbeatWheel } from './heartbeat-wheel.js';
 
 describe('HeartbeatWheel', () => {
-  beforeEach(() => jest.useFakeTimers());
-  afterEach(() => jest.useRealTimers());
+  beforeEach(() => {
+    jest.useFakeTimers();
+  });
+  afterEach(() => {
+    jest.useRealTimers();
+  });
 
   it('beats every member once per period, each tick visiting one bucket', () => {
     const beats: string[] = [];

@@ -90,7 +90,12 @@ export class SseController {
       ? parseCursor(lastEventIdHeader, 'Last-Event-ID')
       : parseCursor(lastEventIdQuery, 'lastEventId');
     const filter = parseChannels(channels);
-    writeSse(req, res, this.streams.open(principal.userId, { after, channels: filter }), this.writer);
+    writeSse(
+      req,
+      res,
+      this.streams.open(principal.userId, { after, channels: filter }),
+      this.writer,
+    );
   }
 }
 
