@@ -29,6 +29,8 @@ const { values } = parseArgs({
     profile: { type: 'boolean', default: false },
     // Kafka scenarios start a broker from scripts/kafka (or use KAFKA_BROKERS); `--kafka false` skips them.
     kafka: { type: 'string', default: process.env.BENCH_KAFKA ?? 'true' },
+    // S2/S3 publish paths to run: `--via kafka` skips the HTTP rows while tuning the Kafka path.
+    via: { type: 'string', default: process.env.BENCH_VIA ?? 'http,kafka' },
     out: { type: 'string', default: 'latest' },
   },
 });
@@ -84,7 +86,10 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   rows.push(...(await each('S1', (k, t) => s1Idle(ctx, k, t))));
   const rate = Number(values.rate);
-  const kafkaOn = values.kafka !== 'false' && (scenarios.has('S2') || scenarios.has('S3'));
+  const kafkaOn =
+    values.kafka !== 'false' &&
+    list(values.via).includes('kafka') &&
+    (scenarios.has('S2') || scenarios.has('S3'));
   let broker: KafkaBroker | undefined;
   if (kafkaOn && !process.env.KAFKA_BROKERS) {
     console.log('starting a Kafka broker (scripts/kafka/broker.ts)');
@@ -95,7 +100,9 @@ async function main(): Promise<void> {
   }
   ctx.kafkaBrokers = process.env.KAFKA_BROKERS ?? broker?.brokers;
   // Kafka ingest does not depend on the transport: its rows run on the first one only.
-  const vias = (kafkaOn ? ['http', 'kafka'] : ['http']) as ('http' | 'kafka')[];
+  const vias = list(values.via).filter((v) => v === 'http' || (v === 'kafka' && kafkaOn)) as (
+    'http' | 'kafka'
+  )[];
   try {
     for (const via of vias) {
       rows.push(

@@ -72,6 +72,22 @@ describe('MemoryHistoryStore', () => {
     expect(later.duplicate).toBe(false);
   });
 
+  it('keeps the newest producer ids up to the key limit, however many went before', async () => {
+    // Enough evictions to compact the key order several times.
+    const keys = Array.from({ length: 5000 }, (_, i) => `k${i}`);
+    for (let i = 0; i < keys.length; i += 500) {
+      await store.append(keys.slice(i, i + 500).map((k) => input(['a'], { dedupeKey: k })));
+    }
+    const again = await store.append(
+      ['k4900', 'k4999', 'k4899'].map((k) => input(['a'], { dedupeKey: k })),
+    );
+    expect(again.map((r) => r.duplicate)).toEqual([true, true, false]);
+    // The remembered ones still expire by age.
+    clock.advance(31_000);
+    const later = await store.append([input(['a'], { dedupeKey: 'k4999' })]);
+    expect(later[0].duplicate).toBe(false);
+  });
+
   it('deduplicates inside one batch', async () => {
     const r = await store.append([
       input(['a'], { dedupeKey: 'x' }),
