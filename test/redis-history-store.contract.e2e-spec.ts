@@ -91,25 +91,22 @@ describe.each(makers)('HistoryStore contract: %s', (_name, make) => {
       input({ userIds: null, channel: 'news' }),
     ]);
     expect(res.map((r) => r.duplicate)).toEqual([false, true, false, false]);
-    expect(res[1].notification.id).toBe(res[0].notification.id);
+    expect(res[1].id).toBe(res[0].id);
     const again = await store.append([input({ dedupeKey: 'k1' })]);
     expect(again[0]).toMatchObject({ duplicate: true });
-    expect(again[0].notification.id).toBe(res[0].notification.id);
+    expect(again[0].id).toBe(res[0].id);
     const read = await store.read('u1', cursor(head), ALL);
-    expect(read.kind === 'events' && read.events.map((n) => n.id)).toEqual([
-      res[0].notification.id,
-      res[3].notification.id,
-    ]);
+    expect(read.kind === 'events' && read.events.map((n) => n.id)).toEqual([res[0].id, res[3].id]);
     const news = await store.read('u1', cursor(head), { channels: new Set(['news']), limit: 5 });
     expect(news.kind === 'events' && news.events.map((n) => n.channel)).toEqual(['news']);
-    expect(await store.head()).toBe(res[3].notification.id);
+    expect(await store.head()).toBe(res[3].id);
   });
 
   it('pages with hasMore and resets a cursor older than what is retained', async () => {
     const { store } = await make();
     const head = await store.head();
     const res = await store.append(Array.from({ length: MAX_PER_USER + 2 }, () => input()));
-    const ids = res.map((r) => r.notification.id);
+    const ids = res.map((r) => r.id);
     expect(await store.read('u1', cursor(head), ALL)).toEqual({ kind: 'reset', head: ids.at(-1) });
     const page = await store.read('u1', cursor(ids[1]), { channels: null, limit: 3 });
     expect(page.kind === 'events' && page.events.map((n) => n.id)).toEqual(ids.slice(2, 5));
@@ -119,7 +116,7 @@ describe.each(makers)('HistoryStore contract: %s', (_name, make) => {
   it('lists from the oldest retained without a cursor, never a reset', async () => {
     const { store } = await make();
     const res = await store.append(Array.from({ length: MAX_PER_USER + 2 }, () => input()));
-    const ids = res.map((r) => r.notification.id);
+    const ids = res.map((r) => r.id);
     const page = await store.read('u1', null, ALL);
     expect(page.kind === 'events' && page.events.map((n) => n.id)).toEqual(ids.slice(2));
   });
@@ -133,9 +130,12 @@ describe.each(makers)('HistoryStore contract: %s', (_name, make) => {
 
   it('gives a notification with a TTL its expiry, one without none', async () => {
     const { store } = await make();
-    const [plain, ttl] = await store.append([input(), input({ ttlSeconds: 60 })]);
-    expect(plain.notification.expiresAt).toBe(0);
-    expect(ttl.notification.expiresAt).toBe(ttl.notification.createdAt + 60_000);
+    const head = await store.head();
+    await store.append([input(), input({ ttlSeconds: 60 })]);
+    const read = await store.read('u1', cursor(head), ALL);
+    const [plain, ttl] = read.kind === 'events' ? read.events : [];
+    expect(plain.expiresAt).toBe(0);
+    expect(ttl.expiresAt).toBe(ttl.createdAt + 60_000);
   });
 
   it('feeds every append in id order once the user is watched', async () => {
@@ -143,6 +143,6 @@ describe.each(makers)('HistoryStore contract: %s', (_name, make) => {
     await feed.watch('u1');
     const got = firstValueFrom(feed.notifications$.pipe(take(3), toArray()));
     const res = await store.append([input(), input({ userIds: null }), input()]);
-    expect((await got).map((n) => n.id)).toEqual(res.map((r) => r.notification.id));
+    expect((await got).map((n) => n.id)).toEqual(res.map((r) => r.id));
   });
 });

@@ -3,7 +3,8 @@ import type { Cursor } from '../cursor/event-id.js';
 import type { NotificationInput, StoredNotification } from '../notifications/notification.js';
 
 export interface AppendResult {
-  readonly notification: StoredNotification;
+  /** The event id: the new notification's, or for a duplicate the one the original got. */
+  readonly id: string;
   /** True when the producer id was seen within the dedupe window: nothing new was stored. */
   readonly duplicate: boolean;
 }

@@ -41,7 +41,7 @@ describe('MemoryHistoryStore', () => {
 
   it('assigns strictly increasing ids and publishes in order', async () => {
     const r = await store.append([input(['a']), input(['b']), input(['a'])]);
-    const seqs = r.map((x) => parseEventId(x.notification.id)!.seq);
+    const seqs = r.map((x) => parseEventId(x.id)!.seq);
     expect(seqs).toEqual([1, 2, 3]);
     expect(published.map((n) => n.seq)).toEqual([1, 2, 3]);
     expect(await store.head()).toBe('ep1-3');
@@ -65,7 +65,7 @@ describe('MemoryHistoryStore', () => {
   it('deduplicates producer ids within the window, then forgets them', async () => {
     const [first] = await store.append([input(['a'], { dedupeKey: 'k1' })]);
     const [again] = await store.append([input(['a'], { dedupeKey: 'k1' })]);
-    expect(again).toEqual({ notification: first.notification, duplicate: true });
+    expect(again).toEqual({ id: first.id, duplicate: true });
     expect(published).toHaveLength(1);
     clock.advance(31_000);
     const [later] = await store.append([input(['a'], { dedupeKey: 'k1' })]);
@@ -154,6 +154,23 @@ describe('MemoryHistoryStore', () => {
       'reset',
     ]);
     expect(await events('u5')).toBe(1);
+  });
+
+  it('keeps no encodings once delivered live, and a replay encodes the same bytes again', async () => {
+    const live: { json: string; sse: string; ws: Buffer }[] = [];
+    feed.notifications$.subscribe((n) =>
+      live.push({ json: n.json, sse: n.sseFrame, ws: n.wsFrame }),
+    );
+    await store.append([input(['a'], { payloadJson: '{"x":1}' })]);
+    const [retained] = published;
+    expect(
+      Object.values(retained).filter((v) => typeof v === 'string' && v.includes('"x":1')),
+    ).toEqual(['{"x":1}']);
+    const page = await store.read('a', start(), all);
+    const replayed = page.kind === 'events' ? page.events[0] : undefined;
+    expect(replayed?.json).toBe(live[0].json);
+    expect(replayed?.sseFrame).toBe(live[0].sse);
+    expect(replayed?.wsFrame.equals(live[0].ws)).toBe(true);
   });
 
   it('lists everything retained when read without a cursor, never a reset', async () => {

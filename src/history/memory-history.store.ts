@@ -34,14 +34,19 @@ export class MemoryHistoryStore implements HistoryStore {
   private readonly streams = new Map<string, Stream>();
   /** Highest seq of any stream evicted whole: unknown users with an older cursor get a reset. */
   private evictedFloor = 0;
-  /** Producer id → notification. */
-  private readonly dedupe = new Map<string, { n: StoredNotification; expiresAt: number }>();
   /**
-   * The dedupe keys in insertion order, which is expiry order. Evicting through the Map's own
-   * order (`keys().next()`) rescans the holes earlier deletes left at its front: 24 µs per
-   * eviction at a million keys, more than a whole delivery costs.
+   * Producer id → the event id it got. Only the id: the window holds up to DEDUPE_MAX_KEYS
+   * entries for a day, far longer than history keeps the notifications themselves (with their
+   * cached encodings, that was about 1 KB each kept alive, and the GC walking all of it).
+   */
+  private readonly dedupe = new Map<string, string>();
+  /**
+   * The dedupe keys in insertion order, which is expiry order, with their expiry times. Evicting
+   * through the Map's own order (`keys().next()`) rescans the holes earlier deletes left at its
+   * front: 24 µs per eviction at a million keys, more than a whole delivery costs.
    */
   private dedupeOrder: string[] = [];
+  private dedupeExpiry: number[] = [];
   private dedupeHead = 0;
 
   constructor(
@@ -59,8 +64,8 @@ export class MemoryHistoryStore implements HistoryStore {
     const results: AppendResult[] = [];
     for (const input of batch) {
       const seen = input.dedupeKey !== undefined ? this.dedupe.get(input.dedupeKey) : undefined;
-      if (seen) {
-        results.push({ notification: seen.n, duplicate: true });
+      if (seen !== undefined) {
+        results.push({ id: seen, duplicate: true });
         continue;
       }
       const seq = ++this.seq;
@@ -76,16 +81,17 @@ export class MemoryHistoryStore implements HistoryStore {
         ttl ? now + ttl * 1000 : 0,
       );
       if (input.dedupeKey !== undefined) {
-        this.dedupe.set(input.dedupeKey, {
-          n,
-          expiresAt: now + this.limits.dedupeTtlSeconds * 1000,
-        });
+        this.dedupe.set(input.dedupeKey, n.id);
         this.dedupeOrder.push(input.dedupeKey);
+        this.dedupeExpiry.push(now + this.limits.dedupeTtlSeconds * 1000);
         if (this.dedupe.size > this.limits.dedupeMaxKeys) this.dropOldestDedupeKey();
       }
       for (const key of n.userIds ?? [BROADCAST]) this.retain(key, n, now);
-      results.push({ notification: n, duplicate: false });
+      results.push({ id: n.id, duplicate: false });
+      // Delivery to every live listener happens within publish: the encodings it built are not
+      // needed by the copy history keeps.
       this.feed.publish(n);
+      n.releaseEncodings();
     }
     return results;
   }
@@ -184,7 +190,7 @@ export class MemoryHistoryStore implements HistoryStore {
 
   private expireDedupe(now: number): void {
     while (this.dedupeHead < this.dedupeOrder.length) {
-      if (this.dedupe.get(this.dedupeOrder[this.dedupeHead])!.expiresAt > now) return;
+      if (this.dedupeExpiry[this.dedupeHead] > now) return;
       this.dropOldestDedupeKey();
     }
   }
@@ -194,6 +200,7 @@ export class MemoryHistoryStore implements HistoryStore {
     // Compact once the consumed front outweighs the rest: amortised O(1) per key.
     if (this.dedupeHead > 1024 && this.dedupeHead * 2 > this.dedupeOrder.length) {
       this.dedupeOrder = this.dedupeOrder.slice(this.dedupeHead);
+      this.dedupeExpiry = this.dedupeExpiry.slice(this.dedupeHead);
       this.dedupeHead = 0;
     }
   }

@@ -57,18 +57,8 @@ export class RedisHistoryStore implements HistoryStore {
     const reply = (await this.run(APPEND_SCRIPT, APPEND_SHA, args)) as string[];
     const epoch = reply[0];
     return batch.map((input, i) => {
-      const [kind, seq, createdAt, expiresAt] = reply[i + 2].split('|');
-      const n = new StoredNotification(
-        Number(seq),
-        formatEventId(epoch, Number(seq)),
-        input.userIds,
-        input.channel,
-        input.type,
-        input.payloadJson,
-        Number(createdAt),
-        Number(expiresAt),
-      );
-      return { notification: n, duplicate: kind === 'dup' };
+      const [kind, seq] = reply[i + 2].split('|');
+      return { id: formatEventId(epoch, Number(seq)), duplicate: kind === 'dup' };
     });
   }
 

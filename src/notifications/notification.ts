@@ -50,6 +50,17 @@ export class StoredNotification {
     return (this._sseFrame ??= `event: notification\nid: ${this.id}\ndata: ${this.json}\n\n`);
   }
 
+  /**
+   * Drops the cached encodings once live delivery is done. History retains a notification for
+   * a day; with its encodings it held its payload three times over, and every retained one was
+   * copied out of the young generation by the GC. A replay builds them again.
+   */
+  releaseEncodings(): void {
+    this._json = undefined;
+    this._sseFrame = undefined;
+    this._wsFrame = undefined;
+  }
+
   /** The WebSocket `notification` frame, as bytes, so no socket encodes it again. */
   get wsFrame(): Buffer {
     return (this._wsFrame ??= Buffer.from(`{"event":"notification","data":${this.json}}`));

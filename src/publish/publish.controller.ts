@@ -79,7 +79,7 @@ export class PublishController {
     const results = await this.ingest.accept(decoded.inputs);
     this.metrics.ingested('http', results.length);
     return {
-      results: results.map((r) => ({ id: r.notification.id, duplicate: r.duplicate })),
+      results: results.map((r) => ({ id: r.id, duplicate: r.duplicate })),
     };
   }
 }
