@@ -78,8 +78,11 @@ export class NotificationCodec {
     }
 
     let userIds: string[] | null = null;
-    const targets = ['userId', 'userIds', 'broadcast'].filter((k) => raw[k] !== undefined);
-    if (targets.length !== 1) {
+    const targets =
+      Number(raw.userId !== undefined) +
+      Number(raw.userIds !== undefined) +
+      Number(raw.broadcast !== undefined);
+    if (targets !== 1) {
       problems.push({
         field: f('userId'),
         message: 'exactly one of userId, userIds or broadcast: true is required',
@@ -126,7 +129,9 @@ export class NotificationCodec {
       } catch {
         problems.push({ field: f('payload'), message: 'must be serialisable JSON' });
       }
-      const bytes = Buffer.byteLength(payloadJson);
+      // UTF-8 takes at most 3 bytes per UTF-16 unit: most payloads need no count at all.
+      const bytes =
+        payloadJson.length * 3 <= this.limits.payloadMaxBytes ? 0 : Buffer.byteLength(payloadJson);
       if (bytes > this.limits.payloadMaxBytes) {
         problems.push({
           field: f('payload'),
@@ -153,17 +158,15 @@ export class NotificationCodec {
     }
 
     if (problems.length) return { ok: false, problems };
-    return {
-      ok: true,
-      value: {
-        userIds,
-        channel,
-        type: raw.type as string,
-        payloadJson,
-        ...(dedupeKey !== undefined && { dedupeKey }),
-        ...(ttlSeconds !== undefined && { ttlSeconds }),
-      },
+    const value: { -readonly [K in keyof NotificationInput]: NotificationInput[K] } = {
+      userIds,
+      channel,
+      type: raw.type as string,
+      payloadJson,
     };
+    if (dedupeKey !== undefined) value.dedupeKey = dedupeKey;
+    if (ttlSeconds !== undefined) value.ttlSeconds = ttlSeconds;
+    return { ok: true, value };
   }
 
   /** Decodes a batch all or nothing: one bad item rejects the batch, with every problem listed. */
