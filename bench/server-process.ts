@@ -52,6 +52,8 @@ export interface StartOptions {
   readonly env?: Record<string, string>;
   /** Directory for a --cpu-prof profile, when profiling. */
   readonly profileDir?: string;
+  /** Directory for heap snapshots, written on SIGURG (`bench/heap-per-connection.ts`). */
+  readonly heapSnapshotDir?: string;
 }
 
 export async function startServer(options: StartOptions): Promise<ServerProcess> {
@@ -65,6 +67,10 @@ export async function startServer(options: StartOptions): Promise<ServerProcess>
       '--cpu-prof-name',
       `${options.name}-${Date.now()}.cpuprofile`,
     );
+  }
+  if (options.heapSnapshotDir) {
+    // SIGUSR2, the usual choice, is one of the signals Nest shuts down on.
+    args.push('--heapsnapshot-signal=SIGURG', `--diagnostic-dir=${options.heapSnapshotDir}`);
   }
   const child: ChildProcess = spawn(process.execPath, [...args, options.script], {
     cwd: ROOT,

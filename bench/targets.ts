@@ -32,6 +32,7 @@ export interface StartTarget {
   readonly transport: Transport;
   readonly env?: Record<string, string>;
   readonly profileDir?: string;
+  readonly heapSnapshotDir?: string;
   readonly label: string;
 }
 
@@ -41,5 +42,6 @@ export function startTarget(t: StartTarget): Promise<ServerProcess> {
     script: SCRIPTS[t.kind][t.transport],
     env: t.kind === 'service' ? { ...SERVICE_ENV, ...t.env } : {},
     profileDir: t.profileDir,
+    heapSnapshotDir: t.heapSnapshotDir,
   });
 }
