@@ -1,10 +1,15 @@
 import { describe, expect, it, jest } from '@jest/globals';
 import { MemoryFeed } from '../history/memory-feed.js';
 import { StoredNotification } from '../notifications/notification.js';
-import { NotificationHub } from './notification-hub.js';
+import { NotificationHub, type HubListener } from './notification-hub.js';
 
 const note = (seq: number, userIds: string[] | null) =>
   new StoredNotification(seq, `e-${seq}`, userIds, 'chat', 't', '{}', 0, 0);
+
+const listener = (deliver: (n: StoredNotification) => void = () => {}): HubListener => ({
+  deliver,
+  hubClosed: () => {},
+});
 
 describe('NotificationHub', () => {
   it('routes a notification only to its recipients', async () => {
@@ -12,8 +17,14 @@ describe('NotificationHub', () => {
     const hub = new NotificationHub(feed);
     const a: number[] = [];
     const b: number[] = [];
-    await hub.attach('a', (n) => a.push(n.seq));
-    await hub.attach('b', (n) => b.push(n.seq));
+    await hub.attach(
+      'a',
+      listener((n) => a.push(n.seq)),
+    );
+    await hub.attach(
+      'b',
+      listener((n) => b.push(n.seq)),
+    );
     feed.publish(note(1, ['a']));
     feed.publish(note(2, ['b']));
     feed.publish(note(3, ['a', 'b']));
@@ -26,9 +37,9 @@ describe('NotificationHub', () => {
     const feed = new MemoryFeed();
     const hub = new NotificationHub(feed);
     const others = Array.from({ length: 1000 }, () => jest.fn());
-    await Promise.all(others.map((fn, i) => hub.attach(`other-${i}`, fn)));
+    await Promise.all(others.map((fn, i) => hub.attach(`other-${i}`, listener(fn))));
     const mine = jest.fn();
-    await hub.attach('me', mine);
+    await hub.attach('me', listener(mine));
     const get = jest.spyOn(Map.prototype, 'get');
     feed.publish(note(1, ['me']));
     const lookups = get.mock.calls.length;
@@ -42,13 +53,14 @@ describe('NotificationHub', () => {
     const feed = new MemoryFeed();
     const unwatch = jest.spyOn(feed, 'unwatch');
     const hub = new NotificationHub(feed);
-    const d1 = await hub.attach('a', () => {});
-    const d2 = await hub.attach('a', () => {});
+    const [l1, l2] = [listener(), listener()];
+    await hub.attach('a', l1);
+    await hub.attach('a', l2);
     expect([hub.connectedUsers, hub.listenerCount]).toEqual([1, 2]);
-    d1();
-    d1();
+    hub.detach('a', l1);
+    hub.detach('a', l1);
     expect([hub.connectedUsers, hub.listenerCount]).toEqual([1, 1]);
-    d2();
+    hub.detach('a', l2);
     expect([hub.connectedUsers, hub.listenerCount]).toEqual([0, 0]);
     expect(unwatch).toHaveBeenCalledTimes(1);
   });
@@ -57,12 +69,29 @@ describe('NotificationHub', () => {
     const feed = new MemoryFeed();
     const hub = new NotificationHub(feed);
     const good = jest.fn();
-    await hub.attach('a', () => {
-      throw new Error('broken socket');
-    });
-    await hub.attach('a', good);
+    await hub.attach(
+      'a',
+      listener(() => {
+        throw new Error('broken socket');
+      }),
+    );
+    await hub.attach('a', listener(good));
     feed.publish(note(1, ['a']));
     expect(good).toHaveBeenCalledTimes(1);
+  });
+
+  it('tells every listener when it closes, and routes nothing after', async () => {
+    const feed = new MemoryFeed();
+    const hub = new NotificationHub(feed);
+    const closed: string[] = [];
+    const got = jest.fn();
+    for (const user of ['a', 'a', 'b']) {
+      await hub.attach(user, { deliver: got, hubClosed: () => closed.push(user) });
+    }
+    hub.close();
+    feed.publish(note(1, ['a', 'b']));
+    expect(closed).toEqual(['a', 'a', 'b']);
+    expect(got).not.toHaveBeenCalled();
   });
 
   it('serialises a notification once, whatever the number of readers', () => {

@@ -2,7 +2,15 @@ import type { Subscription } from 'rxjs';
 import type { NotificationFeed } from '../history/history-store.js';
 import type { StoredNotification } from '../notifications/notification.js';
 
-export type Listener = (n: StoredNotification) => void;
+/**
+ * What the hub delivers to: one per open stream. An object, not a pair of callbacks, so a stream
+ * costs the hub one set entry and no closures for as long as it is open.
+ */
+export interface HubListener {
+  deliver(n: StoredNotification): void;
+  /** The hub is closing: nothing more will come. */
+  hubClosed(): void;
+}
 
 /**
  * Routes each notification from the feed to the listeners of its recipients, and nothing else.
@@ -10,53 +18,43 @@ export type Listener = (n: StoredNotification) => void;
  * connected users; a broadcast visits every listener once.
  */
 export class NotificationHub {
-  private readonly byUser = new Map<string, Set<Listener>>();
+  private readonly byUser = new Map<string, Set<HubListener>>();
   private listeners = 0;
   private readonly subscription: Subscription;
-  private readonly closed$ = new Set<() => void>();
 
   constructor(private readonly feed: NotificationFeed) {
     this.subscription = feed.notifications$.subscribe((n) => this.route(n));
   }
 
   /**
-   * Adds a listener for one user. Resolves once delivery is guaranteed for everything the store
-   * appends from then on. The returned function removes it (idempotent).
+   * Adds a listener for one user; it receives notifications at once. Resolves once delivery is
+   * guaranteed for everything the store appends from then on.
    */
-  async attach(userId: string, listener: Listener): Promise<() => void> {
+  async attach(userId: string, listener: HubListener): Promise<void> {
     let set = this.byUser.get(userId);
     const first = !set;
     if (!set) this.byUser.set(userId, (set = new Set()));
     set.add(listener);
     this.listeners++;
-    let attached = true;
-    const detach = () => {
-      if (!attached) return;
-      attached = false;
-      this.listeners--;
-      const current = this.byUser.get(userId);
-      if (!current) return;
-      current.delete(listener);
-      if (current.size === 0) {
-        this.byUser.delete(userId);
-        this.feed.unwatch(userId);
-      }
-    };
     if (first) {
       try {
         await this.feed.watch(userId);
       } catch (err) {
-        detach();
+        this.detach(userId, listener);
         throw err;
       }
     }
-    return detach;
   }
 
-  /** Called when the hub shuts down, so streams can end cleanly. */
-  onClose(fn: () => void): () => void {
-    this.closed$.add(fn);
-    return () => this.closed$.delete(fn);
+  /** Removes a listener (idempotent); the last one of a user stops watching that user. */
+  detach(userId: string, listener: HubListener): void {
+    const set = this.byUser.get(userId);
+    if (!set?.delete(listener)) return;
+    this.listeners--;
+    if (set.size === 0) {
+      this.byUser.delete(userId);
+      this.feed.unwatch(userId);
+    }
   }
 
   get connectedUsers(): number {
@@ -67,10 +65,11 @@ export class NotificationHub {
     return this.listeners;
   }
 
+  /** Stops routing and tells every listener, so streams can end cleanly. */
   close(): void {
     this.subscription.unsubscribe();
-    for (const fn of [...this.closed$]) fn();
-    this.closed$.clear();
+    const all = [...this.byUser.values()].flatMap((set) => [...set]);
+    for (const listener of all) listener.hubClosed();
   }
 
   private route(n: StoredNotification): void {
@@ -84,10 +83,10 @@ export class NotificationHub {
     }
   }
 
-  private deliver(set: Set<Listener>, n: StoredNotification): void {
+  private deliver(set: Set<HubListener>, n: StoredNotification): void {
     for (const listener of set) {
       try {
-        listener(n);
+        listener.deliver(n);
       } catch {
         // One broken connection must not stop delivery to the others; its transport closes it.
       }

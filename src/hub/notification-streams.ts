@@ -1,9 +1,9 @@
-import { Observable } from 'rxjs';
+import { Observable, type Subscriber } from 'rxjs';
 import type { Clock } from '../common/clock.js';
 import { parseEventId, type Cursor } from '../cursor/event-id.js';
 import type { HistoryStore } from '../history/history-store.js';
 import type { StoredNotification } from '../notifications/notification.js';
-import type { NotificationHub } from './notification-hub.js';
+import type { HubListener, NotificationHub } from './notification-hub.js';
 
 export type StreamItem =
   | { readonly kind: 'notification'; readonly notification: StoredNotification }
@@ -36,77 +36,98 @@ export class NotificationStreams {
 
   open(userId: string, options: StreamOptions): Observable<StreamItem> {
     return new Observable<StreamItem>((subscriber) => {
-      let last = -1;
-      let buffer: StoredNotification[] | null = [];
-      let detach: (() => void) | undefined;
-      let closed = false;
-
-      const pass = (n: StoredNotification) => {
-        if (n.seq <= last) return;
-        last = n.seq;
-        if (options.channels !== null && !options.channels.has(n.channel)) return;
-        if (n.expiresAt !== 0 && n.expiresAt <= this.clock.now()) return;
-        subscriber.next({ kind: 'notification', notification: n });
-      };
-      const onLive = (n: StoredNotification) => {
-        if (buffer) buffer.push(n);
-        else pass(n);
-      };
-      const stopOnClose = this.hub.onClose(() => subscriber.complete());
-
-      const start = async () => {
-        const d = await this.hub.attach(userId, onLive);
-        if (closed) return d();
-        detach = d;
-        if (options.after === null) {
-          const head = await this.history.head();
-          last = seqOf(head);
-          if (!closed) subscriber.next({ kind: 'position', id: head });
-        } else {
-          await this.replay(
-            userId,
-            options,
-            subscriber,
-            (n) => pass(n),
-            (seq) => (last = seq),
-          );
-        }
-        const pending = buffer ?? [];
-        buffer = null;
-        for (const n of pending) pass(n);
-        if (!closed) options.onCaughtUp?.();
-      };
-      start().catch((err) => subscriber.error(err));
-
-      return () => {
-        closed = true;
-        stopOnClose();
-        detach?.();
-      };
+      const stream = new UserStream(
+        userId,
+        options,
+        subscriber,
+        this.hub,
+        this.history,
+        this.clock,
+      );
+      stream.start().catch((err) => subscriber.error(err));
+      return stream;
     });
   }
+}
 
-  private async replay(
-    userId: string,
-    options: StreamOptions,
-    subscriber: { next(item: StreamItem): void; closed: boolean },
-    pass: (n: StoredNotification) => void,
-    setLast: (seq: number) => void,
-  ): Promise<void> {
-    let after = options.after!;
-    setLast(after.seq);
+/**
+ * One subscription's state. A class with methods rather than closures: it lives as long as its
+ * connection, and is at once the hub's listener and the subscription's teardown.
+ */
+class UserStream implements HubListener {
+  /** Seq of the last notification let through (or replayed past): nothing at or below it again. */
+  private last = -1;
+  /** Live notifications held while the replay runs; `null` once live. */
+  private buffer: StoredNotification[] | null = [];
+  private attached = false;
+  private closed = false;
+
+  constructor(
+    private readonly userId: string,
+    private readonly options: StreamOptions,
+    private readonly subscriber: Subscriber<StreamItem>,
+    private readonly hub: NotificationHub,
+    private readonly history: HistoryStore,
+    private readonly clock: Clock,
+  ) {}
+
+  async start(): Promise<void> {
+    await this.hub.attach(this.userId, this);
+    if (this.closed) return this.hub.detach(this.userId, this);
+    this.attached = true;
+    if (this.options.after === null) {
+      const head = await this.history.head();
+      this.last = seqOf(head);
+      if (!this.closed) this.subscriber.next({ kind: 'position', id: head });
+    } else {
+      await this.replay(this.options.after);
+    }
+    const pending = this.buffer ?? [];
+    this.buffer = null;
+    for (const n of pending) this.pass(n);
+    if (!this.closed) this.options.onCaughtUp?.();
+  }
+
+  deliver(n: StoredNotification): void {
+    if (this.buffer) this.buffer.push(n);
+    else this.pass(n);
+  }
+
+  hubClosed(): void {
+    this.subscriber.complete();
+  }
+
+  /** The subscription's teardown. */
+  unsubscribe(): void {
+    this.closed = true;
+    // Until attach resolves, start() detaches once it does.
+    if (this.attached) this.hub.detach(this.userId, this);
+  }
+
+  private pass(n: StoredNotification): void {
+    if (n.seq <= this.last) return;
+    this.last = n.seq;
+    const { channels } = this.options;
+    if (channels !== null && !channels.has(n.channel)) return;
+    if (n.expiresAt !== 0 && n.expiresAt <= this.clock.now()) return;
+    this.subscriber.next({ kind: 'notification', notification: n });
+  }
+
+  private async replay(from: Cursor): Promise<void> {
+    let after = from;
+    this.last = after.seq;
     for (;;) {
-      const page = await this.history.read(userId, after, {
-        channels: options.channels,
+      const page = await this.history.read(this.userId, after, {
+        channels: this.options.channels,
         limit: REPLAY_PAGE,
       });
-      if (subscriber.closed) return;
+      if (this.subscriber.closed) return;
       if (page.kind === 'reset') {
-        setLast(seqOf(page.head));
-        subscriber.next({ kind: 'reset', id: page.head });
+        this.last = seqOf(page.head);
+        this.subscriber.next({ kind: 'reset', id: page.head });
         return;
       }
-      for (const n of page.events) pass(n);
+      for (const n of page.events) this.pass(n);
       if (!page.hasMore) return;
       after = { epoch: after.epoch, seq: page.events.at(-1)!.seq };
     }
