@@ -277,7 +277,9 @@ export class KafkaNotificationSource implements NotificationSource {
       if (dead.length) this.observer.deadLettered(topic, dead.length);
       this.stats.consumed += chunk.length;
       this.observer.consumed(topic, chunk.length);
-      for (const m of chunk) resolveOffset(m.offset);
+      // The chunk was handled whole: resolving its last offset covers the rest (kafkajs keeps one
+      // resolved offset per partition, parsed into a Long on every call).
+      resolveOffset(chunk[chunk.length - 1].offset);
       const last = Number(chunk[chunk.length - 1].offset);
       this.observer.lag(topic, partition, Math.max(0, Number(batch.highWatermark) - last - 1));
       await heartbeat();
