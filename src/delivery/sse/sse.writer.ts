@@ -63,7 +63,9 @@ export class SseStream {
     // The stream's own methods are the observer, so a connection allocates no closures for it.
     this.subscription = items.subscribe(this);
     options.heartbeats.add(this);
-    res.once('close', this.closed);
+    // A client gone before its stream started has no 'close' left to come.
+    if (res.closed || res.destroyed) this.closed();
+    else res.once('close', this.closed);
   }
 
   next(item: StreamItem): void {
