@@ -239,4 +239,36 @@ describe('scale-out on Redis', () => {
     },
     TIMEOUT,
   );
+
+  it(
+    'resets open streams when Redis comes back empty, then delivers what follows',
+    async () => {
+      const [a, b] = await pair();
+      const stream = await openSse(`${a.url}/v1/notifications/stream`, {
+        authorization: `Bearer ${await userToken('e1')}`,
+      });
+      const before = (await publishRounds(httpPublisher(b.url), ['e1'], 3)).get('e1')!;
+      await stream.waitForEvents(3, 10_000);
+      // A restart without persistence: the new Redis numbers from 1 again, under a new epoch.
+      await redis.stop();
+      redis.wipe();
+      await redis.start();
+      const after = (await publishRounds(httpPublisher(b.url), ['e1'], 3)).get('e1')!;
+      const events = await stream.waitForEvents(7, 20_000);
+      const epochOf = (id: string) => id.slice(0, id.indexOf('-'));
+      expect(epochOf(after[0])).not.toBe(epochOf(before[0]));
+      expect(events.map((e) => e.event)).toEqual([
+        ...Array(3).fill('notification'),
+        'reset',
+        ...Array(3).fill('notification'),
+      ]);
+      expect(events.filter((e) => e.event === 'notification').map((e) => e.id)).toEqual([
+        ...before,
+        ...after,
+      ]);
+      expect(epochOf(events[3].id!)).toBe(epochOf(after[0]));
+      stream.close();
+    },
+    TIMEOUT,
+  );
 });

@@ -79,8 +79,10 @@ export class RedisFeed implements NotificationFeed {
       this.held.push(n);
       return;
     }
-    this.epoch = n.id.slice(0, n.id.indexOf('-'));
-    this.lastSeq = Math.max(this.lastSeq, n.seq);
+    const epoch = n.id.slice(0, n.id.indexOf('-'));
+    // A new epoch is a new sequence: the old high-water mark would hide all of it from a catch-up.
+    this.lastSeq = epoch === this.epoch ? Math.max(this.lastSeq, n.seq) : n.seq;
+    this.epoch = epoch;
     this.subject.next(n);
   }
 
@@ -98,6 +100,7 @@ export class RedisFeed implements NotificationFeed {
       // A flushed Redis starts a new sequence: nothing of the old one can be caught up.
       const sameLife = this.epoch === undefined || missed.epoch === this.epoch;
       this.epoch = missed.epoch;
+      if (!sameLife) this.lastSeq = 0;
       const seen = new Set<string>();
       const all = [...(sameLife ? missed.notifications : []), ...held].sort(
         (a, b) => a.seq - b.seq,

@@ -5,7 +5,7 @@ import type { Cursor } from '../cursor/event-id.js';
 import type { HistoryStore, ReadOptions, ReadResult } from '../history/history-store.js';
 import { MemoryFeed } from '../history/memory-feed.js';
 import { MemoryHistoryStore } from '../history/memory-history.store.js';
-import type { NotificationInput } from '../notifications/notification.js';
+import { StoredNotification, type NotificationInput } from '../notifications/notification.js';
 import { NotificationHub } from './notification-hub.js';
 import { NotificationStreams, type StreamItem } from './notification-streams.js';
 
@@ -30,10 +30,11 @@ describe('NotificationStreams', () => {
   let streams: NotificationStreams;
   let hub: NotificationHub;
   let clock: ManualClock;
+  let feed: MemoryFeed;
 
   beforeEach(() => {
     clock = new ManualClock();
-    const feed = new MemoryFeed();
+    feed = new MemoryFeed();
     store = new MemoryHistoryStore(limits, feed, clock, 'ep');
     hub = new NotificationHub(feed);
     streams = new NotificationStreams(hub, store, clock);
@@ -90,6 +91,20 @@ describe('NotificationStreams', () => {
     await new Promise((r) => setImmediate(r));
     await store.append([input(['a'])]);
     expect(ids(await got)).toEqual(['reset:ep-1', 2]);
+  });
+
+  it('resets and goes on when history starts a new sequence under an open stream', async () => {
+    await store.append([input(['a']), input(['a']), input(['a'])]);
+    const got = firstValueFrom(
+      streams.open('a', { after: cursor(1), channels: null }).pipe(take(5), toArray()),
+    );
+    await new Promise((r) => setImmediate(r));
+    // What a replica sees when Redis comes back empty: the same users, numbered from 1 again.
+    const reborn = (seq: number) =>
+      new StoredNotification(seq, `ep2-${seq.toString(36)}`, ['a'], 'chat', 't', '{}', 0, 0);
+    feed.publish(reborn(1));
+    feed.publish(reborn(2));
+    expect(ids(await got)).toEqual([2, 3, 'reset:ep2-0', 1, 2]);
   });
 
   it('filters channels on replay and live', async () => {

@@ -1,6 +1,6 @@
 import { Observable, type Subscriber } from 'rxjs';
 import type { Clock } from '../common/clock.js';
-import { parseEventId, type Cursor } from '../cursor/event-id.js';
+import { formatEventId, parseEventId, type Cursor } from '../cursor/event-id.js';
 import type { HistoryStore } from '../history/history-store.js';
 import type { StoredNotification } from '../notifications/notification.js';
 import type { HubListener, NotificationHub } from './notification-hub.js';
@@ -57,6 +57,8 @@ export class NotificationStreams {
 class UserStream implements HubListener {
   /** Seq of the last notification let through (or replayed past): nothing at or below it again. */
   private last = -1;
+  /** `<epoch>-`, the start of every id in the sequence `last` belongs to. */
+  private epochPrefix = '';
   /** Live notifications held while the replay runs; `null` once live. */
   private buffer: StoredNotification[] | null = [];
   private attached = false;
@@ -77,7 +79,7 @@ class UserStream implements HubListener {
     this.attached = true;
     if (this.options.after === null) {
       const head = await this.history.head();
-      this.last = seqOf(head);
+      this.moveTo(head);
       if (!this.closed) this.subscriber.next({ kind: 'position', id: head });
     } else {
       await this.replay(this.options.after);
@@ -105,6 +107,14 @@ class UserStream implements HubListener {
   }
 
   private pass(n: StoredNotification): void {
+    if (!n.id.startsWith(this.epochPrefix)) {
+      // History started a new sequence (Redis came back empty): the position held here means
+      // nothing in it, and what the new one numbered before this may not have reached us. The
+      // client refetches its state and continues from just before this notification.
+      const reset = formatEventId(n.id.slice(0, n.id.indexOf('-')), n.seq - 1);
+      this.moveTo(reset);
+      this.subscriber.next({ kind: 'reset', id: reset });
+    }
     if (n.seq <= this.last) return;
     this.last = n.seq;
     const { channels } = this.options;
@@ -113,9 +123,17 @@ class UserStream implements HubListener {
     this.subscriber.next({ kind: 'notification', notification: n });
   }
 
+  /** Takes `id` (one this service issued) as the stream's position. */
+  private moveTo(id: string): void {
+    const cursor = parseEventId(id)!;
+    this.last = cursor.seq;
+    this.epochPrefix = `${cursor.epoch}-`;
+  }
+
   private async replay(from: Cursor): Promise<void> {
     let after = from;
     this.last = after.seq;
+    this.epochPrefix = `${after.epoch}-`;
     for (;;) {
       const page = await this.history.read(this.userId, after, {
         channels: this.options.channels,
@@ -123,7 +141,7 @@ class UserStream implements HubListener {
       });
       if (this.subscriber.closed) return;
       if (page.kind === 'reset') {
-        this.last = seqOf(page.head);
+        this.moveTo(page.head);
         this.subscriber.next({ kind: 'reset', id: page.head });
         return;
       }
@@ -132,8 +150,4 @@ class UserStream implements HubListener {
       after = { epoch: after.epoch, seq: page.events.at(-1)!.seq };
     }
   }
-}
-
-function seqOf(id: string): number {
-  return parseEventId(id)!.seq;
 }

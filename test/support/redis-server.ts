@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +23,8 @@ export interface TestRedis {
   stop(): Promise<void>;
   /** Starts it again on the same port with the same data (append-only file). */
   start(): Promise<void>;
+  /** Deletes its data while it is stopped: it starts again empty, like a Redis without persistence. */
+  wipe(): void;
   close(): Promise<void>;
 }
 
@@ -86,6 +88,10 @@ export async function startRedis(): Promise<TestRedis> {
     port,
     stop,
     start,
+    wipe() {
+      if (proc && proc.exitCode === null) throw new Error('wipe() needs the server stopped');
+      for (const f of readdirSync(dir)) rmSync(join(dir, f), { recursive: true, force: true });
+    },
     async close() {
       await stop();
       rmSync(dir, { recursive: true, force: true });
