@@ -28,6 +28,18 @@ export async function createApp(
   });
   app.useWebSocketAdapter(new NotificationWsAdapter(app, config));
   app.use(accessLog());
+  if (config.CORS_ALLOWED_ORIGINS) {
+    // Only the listed origins: a browser page elsewhere cannot read a stream or publish, and the
+    // tokens a page holds (header or cookie) work only from there.
+    app.enableCors({
+      origin: config.CORS_ALLOWED_ORIGINS,
+      credentials: true,
+      allowedHeaders: ['Authorization', 'Content-Type', 'Last-Event-ID', 'X-Request-Id'],
+      // The browser client reads the heartbeat interval and Retry-After from a cross-origin answer.
+      exposedHeaders: ['Heartbeat-Interval-Ms', 'Retry-After', 'X-Request-Id'],
+      maxAge: 600,
+    });
+  }
   app.useBodyParser('json', { limit: config.PUBLISH_MAX_BODY_BYTES });
   app.useGlobalFilters(new JsonExceptionFilter());
   app.disable('x-powered-by');

@@ -91,6 +91,10 @@ describe('loadConfig: WebSocket and TLS', () => {
       /WS_ALLOWED_ORIGINS/,
     );
     expect(() => loadConfig({ WS_ALLOWED_ORIGINS: '*' })).toThrow(/WS_ALLOWED_ORIGINS/);
+    expect(
+      loadConfig({ CORS_ALLOWED_ORIGINS: 'HTTPS://App.Example' }).CORS_ALLOWED_ORIGINS,
+    ).toEqual(['https://app.example']);
+    expect(() => loadConfig({ CORS_ALLOWED_ORIGINS: '*' })).toThrow(/CORS_ALLOWED_ORIGINS/);
   });
 
   it('wants both TLS files or neither', () => {

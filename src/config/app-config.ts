@@ -14,6 +14,30 @@ const optionalString = z
   .transform((v) => (v === '' ? undefined : v))
   .optional();
 
+/** Comma-separated origins (`https://app.example.com`), normalised as browsers send them. */
+const originList = optionalString
+  .transform((v) =>
+    v
+      ?.split(',')
+      .map((o) => o.trim())
+      .filter(Boolean),
+  )
+  .pipe(
+    z
+      .array(
+        z
+          .string()
+          .regex(
+            /^https?:\/\/[^/\s?#]+$/i,
+            'must be origins like https://app.example.com, comma-separated',
+          )
+          // Scheme and host are case-insensitive; browsers send them in lower case.
+          .transform((o) => o.toLowerCase()),
+      )
+      .max(100)
+      .optional(),
+  );
+
 // Kafka's legal topic and group characters; 249 is its length limit.
 const KAFKA_NAME = /^[A-Za-z0-9._-]{1,249}$/;
 const HOST_PORT = /^[A-Za-z0-9.-]{1,253}:\d{1,5}$/;
@@ -69,26 +93,9 @@ export const configSchema = z.object({
   API_DOCS_ENABLED: bool.optional(),
 
   /** Extra origins allowed to open a WebSocket; same-origin and Origin-less clients always are. */
-  WS_ALLOWED_ORIGINS: optionalString
-    .transform((v) =>
-      v
-        ?.split(',')
-        .map((o) => o.trim())
-        .filter(Boolean),
-    )
-    .pipe(
-      z
-        .array(
-          z
-            .string()
-            .regex(
-              /^https?:\/\/[^/\s?#]+$/i,
-              'must be origins like https://app.example.com, comma-separated',
-            ),
-        )
-        .max(100)
-        .optional(),
-    ),
+  WS_ALLOWED_ORIGINS: originList,
+  /** Origins whose pages may call the HTTP API (streams, polls, publish) across origins. */
+  CORS_ALLOWED_ORIGINS: originList,
   WS_PING_INTERVAL_MS: int(100, 600_000).default(25_000),
   WS_PONG_TIMEOUT_MS: int(50, 600_000).default(10_000),
   WS_MAX_PAYLOAD: int(128, 16 * 1024 * 1024).default(64 * 1024),
