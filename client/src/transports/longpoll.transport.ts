@@ -4,6 +4,7 @@ import {
   joinUrl,
   retryAfterMs,
   streamQuery,
+  transportLife,
   type OpenTransport,
   type TransportEnd,
 } from './transport.js';
@@ -23,21 +24,14 @@ const POLL_GRACE_MS = 10_000;
  */
 export const openLongPoll: OpenTransport = (params, sink) => {
   const abort = new AbortController();
-  let stopped = false;
-  let finish!: (end: TransportEnd) => void;
-  const ended = new Promise<TransportEnd>((resolve) => (finish = resolve));
-  const end = (e: TransportEnd) => {
-    if (stopped) return;
-    stopped = true;
-    abort.abort();
-    finish(e);
-  };
+  const life = transportLife(() => abort.abort());
+  const end = (e: TransportEnd) => life.end(e);
   const timeout = params.longPollTimeoutSeconds;
 
   const run = async () => {
     let cursor = params.cursor;
     let opened = false;
-    while (!stopped) {
+    while (!life.stopped) {
       // The first poll asks to be answered at once: the connection is known to work (and, without
       // a cursor, has one to resume from) now rather than after a whole timeout.
       const query: Record<string, string> = { timeout: opened ? String(timeout) : '0' };
@@ -70,13 +64,13 @@ export const openLongPoll: OpenTransport = (params, sink) => {
           throw new TypeError('not a poll answer');
         }
       } catch {
-        if (stopped) return;
+        if (life.stopped) return;
         const reason = 'network error or unexpected answer';
         return end(opened ? { kind: 'dropped', reason } : { kind: 'unavailable', reason });
       } finally {
         clearTimeout(stall);
       }
-      if (stopped) return;
+      if (life.stopped) return;
       if (!opened) {
         opened = true;
         sink.opened();
@@ -91,11 +85,5 @@ export const openLongPoll: OpenTransport = (params, sink) => {
   };
   void run();
 
-  return {
-    ended,
-    stop: () => {
-      stopped = true;
-      abort.abort();
-    },
-  };
+  return { ended: life.ended, stop: () => life.stop() };
 };

@@ -5,6 +5,7 @@ import {
   joinUrl,
   retryAfterMs,
   streamQuery,
+  transportLife,
   type OpenTransport,
   type TransportEnd,
   errorMessage,
@@ -20,16 +21,11 @@ const HEARTBEAT_HEADER = 'Heartbeat-Interval-Ms';
  */
 export const openSse: OpenTransport = (params, sink) => {
   const abort = new AbortController();
-  let stopped = false;
-  let finish!: (end: TransportEnd) => void;
-  const ended = new Promise<TransportEnd>((resolve) => (finish = resolve));
-  const end = (e: TransportEnd) => {
-    if (stopped) return;
-    stopped = true;
+  const life = transportLife(() => {
     clearTimeout(watchdog);
     abort.abort();
-    finish(e);
-  };
+  });
+  const end = (e: TransportEnd) => life.end(e);
 
   let heartbeatMs = params.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
   let watchdog: ReturnType<typeof setTimeout> | undefined;
@@ -83,7 +79,7 @@ export const openSse: OpenTransport = (params, sink) => {
     try {
       for (;;) {
         const { done, value } = await reader.read();
-        if (stopped) return;
+        if (life.stopped) return;
         if (done) return end({ kind: 'dropped', reason: 'stream ended' });
         arm();
         for (const item of parser.push(value)) {
@@ -101,12 +97,5 @@ export const openSse: OpenTransport = (params, sink) => {
   };
   void run();
 
-  return {
-    ended,
-    stop: () => {
-      stopped = true;
-      clearTimeout(watchdog);
-      abort.abort();
-    },
-  };
+  return { ended: life.ended, stop: () => life.stop() };
 };

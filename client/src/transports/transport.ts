@@ -42,6 +42,35 @@ export interface TransportRun {
 
 export type OpenTransport = (params: TransportParams, sink: TransportSink) => TransportRun;
 
+/** A transport's run as it goes: `end` settles `ended` once, `stop` ends it without a verdict. */
+export interface TransportLife extends TransportRun {
+  readonly stopped: boolean;
+  end(end: TransportEnd): void;
+}
+
+/** The end-once bookkeeping every transport shares; `teardown` runs on the first end or stop. */
+export function transportLife(teardown: () => void): TransportLife {
+  let stopped = false;
+  let finish!: (end: TransportEnd) => void;
+  const ended = new Promise<TransportEnd>((resolve) => (finish = resolve));
+  return {
+    ended,
+    get stopped() {
+      return stopped;
+    },
+    end(e) {
+      if (stopped) return;
+      stopped = true;
+      teardown();
+      finish(e);
+    },
+    stop() {
+      stopped = true;
+      teardown();
+    },
+  };
+}
+
 export const DEFAULT_HEARTBEAT_MS = 15_000;
 
 export interface TransportRegistry {

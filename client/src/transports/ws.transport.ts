@@ -2,6 +2,7 @@ import type { Notification } from '../types.js';
 import {
   DEFAULT_HEARTBEAT_MS,
   joinUrl,
+  transportLife,
   type OpenTransport,
   type TransportEnd,
 } from './transport.js';
@@ -26,9 +27,6 @@ export const openWs: OpenTransport = (params, sink) => {
     const reason = 'the WebSocket transport subscribes per channel: pass `channels`';
     return { ended: Promise.resolve({ kind: 'rejected', reason }), stop: () => undefined };
   }
-  let stopped = false;
-  let finish!: (end: TransportEnd) => void;
-  const ended = new Promise<TransportEnd>((resolve) => (finish = resolve));
   const heartbeatMs = params.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
   let opened = false;
   let subscribed = false;
@@ -46,12 +44,8 @@ export const openWs: OpenTransport = (params, sink) => {
     ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
     if (ws.readyState === WebSocket.CONNECTING || ws.readyState === WebSocket.OPEN) ws.close(1000);
   };
-  const end = (e: TransportEnd) => {
-    if (stopped) return;
-    stopped = true;
-    cleanup();
-    finish(e);
-  };
+  const life = transportLife(cleanup);
+  const end = (e: TransportEnd) => life.end(e);
   const arm = () => {
     clearTimeout(watchdog);
     watchdog = setTimeout(
@@ -110,11 +104,5 @@ export const openWs: OpenTransport = (params, sink) => {
     end(opened ? { kind: 'dropped', reason } : { kind: 'unavailable', reason });
   };
 
-  return {
-    ended,
-    stop: () => {
-      stopped = true;
-      cleanup();
-    },
-  };
+  return { ended: life.ended, stop: () => life.stop() };
 };
