@@ -279,9 +279,13 @@ export class KafkaNotificationSource implements NotificationSource {
       this.observer.consumed(topic, chunk.length);
       // The chunk was handled whole: resolving its last offset covers the rest (kafkajs keeps one
       // resolved offset per partition, parsed into a Long on every call).
-      resolveOffset(chunk[chunk.length - 1].offset);
-      const last = Number(chunk[chunk.length - 1].offset);
-      this.observer.lag(topic, partition, Math.max(0, Number(batch.highWatermark) - last - 1));
+      const last = chunk[chunk.length - 1].offset;
+      resolveOffset(last);
+      this.observer.lag(
+        topic,
+        partition,
+        Math.max(0, Number(batch.highWatermark) - Number(last) - 1),
+      );
       await heartbeat();
     }
     this.failures.delete(`${topic}:${partition}`);
