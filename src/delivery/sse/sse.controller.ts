@@ -13,6 +13,7 @@ import { Metrics } from '../../metrics/metrics.service.js';
 import { parseChannels, parseCursor } from '../stream-query.js';
 import { UserStreamController } from '../user-stream-controller.decorator.js';
 import { HeartbeatWheel } from '../heartbeat-wheel.js';
+import { TurnWrites } from '../turn-writes.js';
 import { writeSse, type SseStream, type SseWriterOptions } from './sse.writer.js';
 
 @UserStreamController()
@@ -32,6 +33,7 @@ export class SseController {
       retryMs: config.SSE_RETRY_MS,
       heartbeatMs: config.SSE_HEARTBEAT_MS,
       heartbeats: this.heartbeats,
+      writes: new TurnWrites(),
       maxBufferedBytes: config.SSE_MAX_PENDING_BYTES,
       onDelivered: (n) => metrics.delivered('sse', n.createdAt),
       onHeartbeat: () => metrics.heartbeat('sse'),

@@ -5,6 +5,7 @@ import { Observable, Subject } from 'rxjs';
 import type { StreamItem } from '../../hub/notification-streams.js';
 import { StoredNotification } from '../../notifications/notification.js';
 import { HeartbeatWheel } from '../heartbeat-wheel.js';
+import { TurnWrites } from '../turn-writes.js';
 import { SseStream, type SseWriterOptions } from './sse.writer.js';
 
 class FakeResponse extends EventEmitter {
@@ -33,6 +34,7 @@ const setup = () => {
     retryMs: 3000,
     heartbeatMs: 60_000,
     heartbeats,
+    writes: new TurnWrites(),
     maxBufferedBytes: 1024,
     onDelivered: () => counts.delivered++,
     onHeartbeat: () => counts.heartbeats++,

@@ -3,12 +3,14 @@ import type { Observable, Subscription } from 'rxjs';
 import type { StreamItem } from '../../hub/notification-streams.js';
 import type { StoredNotification } from '../../notifications/notification.js';
 import type { HeartbeatWheel } from '../heartbeat-wheel.js';
+import type { TurnWrites } from '../turn-writes.js';
 
 /** Shared by every stream of a controller, so a connection carries no closures of its own. */
 export interface SseWriterOptions {
   readonly retryMs: number;
   readonly heartbeatMs: number;
   readonly heartbeats: HeartbeatWheel<SseStream>;
+  readonly writes: TurnWrites;
   /** Past this many bytes waiting for a client that does not read, it is dropped and resumes by cursor. */
   readonly maxBufferedBytes: number;
   readonly onDelivered: (n: StoredNotification) => void;
@@ -46,8 +48,8 @@ function frameOf(item: StreamItem): string {
  * One user's stream written as Server-Sent Events straight to the response. Nest's @Sse pipeline
  * formats each event again for every connection and chains a promise and a tick per write, so
  * every event cost one syscall per connection; here a notification's frame is encoded once and
- * shared, and the events of one publish leave in one write per connection (Node corks a response
- * for the rest of the tick). A heartbeat comment every `heartbeatMs` keeps proxies from closing
+ * shared, and everything a connection gets in one event-loop turn leaves in one write
+ * (TurnWrites). A heartbeat comment every `heartbeatMs` keeps proxies from closing
  * an idle stream and lets the client tell a dead connection from a quiet one.
  */
 export class SseStream {
@@ -99,6 +101,7 @@ export class SseStream {
 
   private write(chunk: string): void {
     const res = this.res;
+    if (res.socket) this.options.writes.hold(res.socket);
     res.write(chunk);
     if (res.writableLength > this.options.maxBufferedBytes && !res.destroyed) {
       this.options.onSlowClient();

@@ -3,6 +3,7 @@ import { Subject } from 'rxjs';
 import { ManualClock } from '../../common/clock.js';
 import type { NotificationStreams, StreamItem } from '../../hub/notification-streams.js';
 import { StoredNotification } from '../../notifications/notification.js';
+import { TurnWrites } from '../turn-writes.js';
 import { WsSession, type WsCloseCause, type WsPeer } from './ws-session.js';
 
 class FakePeer implements WsPeer {
@@ -22,6 +23,8 @@ class FakePeer implements WsPeer {
   terminate(): void {
     this.readyState = 3;
   }
+  cork(): void {}
+  uncork(): void {}
 }
 
 const note = (seq: number, channel: string) =>
@@ -45,6 +48,7 @@ describe('WsSession', () => {
     const causes: WsCloseCause[] = [];
     const session = new WsSession(
       peer,
+      peer,
       'u',
       options.expiresAt ?? clock.now() + 60_000,
       streams,
@@ -54,6 +58,7 @@ describe('WsSession', () => {
         maxBufferedBytes: options.maxBufferedBytes ?? 1 << 20,
         ratePerSecond: 10,
         rateBurst: 20,
+        writes: new TurnWrites(),
       },
       clock,
       { delivered: () => {}, pinged: () => {}, closedBy: (c) => causes.push(c) },

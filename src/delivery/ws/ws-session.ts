@@ -15,6 +15,7 @@ import {
   WsClose,
 } from './ws-protocol.js';
 import { WsRateLimiter } from './ws-rate-limiter.js';
+import type { Corkable, TurnWrites } from '../turn-writes.js';
 
 /** The part of a `ws` WebSocket a session uses (a fake stands in for it in unit tests). */
 export interface WsPeer {
@@ -32,6 +33,8 @@ export interface WsSessionSettings {
   readonly maxBufferedBytes: number;
   readonly ratePerSecond: number;
   readonly rateBurst: number;
+  /** Everything a socket is sent in one event-loop turn leaves in one write. */
+  readonly writes: TurnWrites;
 }
 
 export type WsCloseCause = 'slow_consumer' | 'flooding' | 'pong_timeout' | 'token_expired';
@@ -67,6 +70,8 @@ export class WsSession {
 
   constructor(
     private readonly peer: WsPeer,
+    /** The peer's TCP socket, held corked for the rest of a turn once written to. */
+    private readonly socket: Corkable,
     private readonly userId: string,
     private readonly tokenExpiresAt: number,
     private readonly streams: NotificationStreams,
@@ -197,6 +202,7 @@ export class WsSession {
 
   private send(frame: string | Buffer): void {
     if (this.ended || this.peer.readyState !== OPEN) return;
+    this.settings.writes.hold(this.socket);
     this.peer.send(frame, TEXT);
     // Buffering without bound for a client that does not read would let one slow reader exhaust
     // memory; it resumes by cursor when it reconnects.

@@ -7,6 +7,7 @@ import type { Clock } from '../../common/clock.js';
 import type { AppConfig } from '../../config/app-config.js';
 import { NotificationStreams } from '../../hub/notification-streams.js';
 import { Metrics } from '../../metrics/metrics.service.js';
+import { TurnWrites } from '../turn-writes.js';
 import { WsSession, type WsSessionEvents, type WsSessionSettings } from './ws-session.js';
 import { HeartbeatWheel } from '../heartbeat-wheel.js';
 import { WsUpgradeAdmission } from './ws-upgrade.admission.js';
@@ -42,6 +43,7 @@ export class WsGateway implements OnGatewayInit, OnGatewayConnection {
       maxBufferedBytes: config.WS_MAX_BUFFERED_BYTES,
       ratePerSecond: config.WS_RATE_LIMIT_PER_SECOND,
       rateBurst: config.WS_RATE_LIMIT_BURST,
+      writes: new TurnWrites(),
     };
   }
 
@@ -67,6 +69,7 @@ export class WsGateway implements OnGatewayInit, OnGatewayConnection {
     }
     const session = new WsSession(
       ws,
+      req.socket,
       admitted.principal.userId,
       admitted.principal.expiresAt,
       this.streams,
