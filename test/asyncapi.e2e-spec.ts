@@ -207,8 +207,7 @@ describe('docs/asyncapi.yaml: Kafka', () => {
       const value = Buffer.from(JSON.stringify(payload));
       const decoded = decodeKafkaMessage(
         codec,
-        'notifications',
-        0,
+        'notifications:0',
         { value, offset: '0' },
         maxBytes,
       );
@@ -221,8 +220,7 @@ describe('docs/asyncapi.yaml: Kafka', () => {
       const value = Buffer.from(payload as string);
       const decoded = decodeKafkaMessage(
         codec,
-        'notifications',
-        0,
+        'notifications:0',
         { value, offset: '42' },
         maxBytes,
       );

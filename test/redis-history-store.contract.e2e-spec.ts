@@ -51,6 +51,7 @@ const makers: [string, () => Promise<Subject>][] = [
         maxUsers: 1000,
         dedupeTtlSeconds: 3600,
         dedupeMaxKeys: 1000,
+        dedupeLogWindow: 1000,
       };
       return { store: new MemoryHistoryStore(limits, feed, systemClock), feed };
     },
@@ -66,6 +67,7 @@ const makers: [string, () => Promise<Subject>][] = [
         maxPerUser: MAX_PER_USER,
         ttlSeconds: 3600,
         dedupeTtlSeconds: 3600,
+        dedupeLogWindow: 1000,
       });
       await new Promise((r) => subscriber.once('ready', r));
       const feed = new RedisFeed(
@@ -100,6 +102,25 @@ describe.each(makers)('HistoryStore contract: %s', (_name, make) => {
     const news = await store.read('u1', cursor(head), { channels: new Set(['news']), limit: 5 });
     expect(news.kind === 'events' && news.events.map((n) => n.channel)).toEqual(['news']);
     expect(await store.head()).toBe(res[3].id);
+  });
+
+  it('drops a redelivered log record by its offset, per log, and takes a restarted log as new', async () => {
+    const { store } = await make();
+    const at = (log: string, offset: number) => input({ logPosition: { log, offset } });
+    const first = await store.append([at('t:0', 5000), at('t:0', 5001), at('t:1', 5001)]);
+    expect(first.map((r) => r.duplicate)).toEqual([false, false, false]);
+    // A consumer re-reading from its last commit; then the next records.
+    const again = await store.append([at('t:0', 5000), at('t:0', 5001), at('t:0', 5002)]);
+    expect(again.map((r) => r.duplicate)).toEqual([true, true, false]);
+    expect(again[1].id).toBe(first[1].id);
+    // More than the window (1 000) below the mark: the topic was re-created, offsets from 0.
+    const restarted = await store.append([at('t:0', 0), at('t:0', 1), at('t:0', 1)]);
+    expect(restarted.map((r) => r.duplicate)).toEqual([false, false, true]);
+    const stored = [...first, ...again, ...restarted].filter((r) => !r.duplicate).map((r) => r.id);
+    const read = await store.read('u1', null, ALL);
+    expect(read.kind === 'events' && read.events.map((n) => n.id)).toEqual(
+      stored.slice(-MAX_PER_USER),
+    );
   });
 
   it('pages with hasMore and resets a cursor older than what is retained', async () => {

@@ -86,6 +86,7 @@ export const configSchema = z.object({
   HISTORY_MAX_USERS: int(1, 10_000_000).default(100_000),
   DEDUPE_TTL_SECONDS: int(1, 30 * 86_400).default(86_400),
   DEDUPE_MAX_KEYS: int(1, 100_000_000).default(1_000_000),
+  DEDUPE_LOG_WINDOW: int(1, 1_000_000_000).default(1_000_000),
 
   /** /health/live fails when the event loop stalled longer than this within the last 10 s. */
   HEALTH_MAX_LOOP_DELAY_MS: int(50, 600_000).default(5000),

@@ -28,6 +28,7 @@ describe('MemoryHistoryStore', () => {
     maxUsers: 10,
     dedupeTtlSeconds: 30,
     dedupeMaxKeys: 100,
+    dedupeLogWindow: 1000,
   };
   const start = (): Cursor => ({ epoch: store.epoch, seq: 0 });
 

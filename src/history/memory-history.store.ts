@@ -2,6 +2,7 @@ import { formatEventId, newEpoch, type Cursor } from '../cursor/event-id.js';
 import type { Clock } from '../common/clock.js';
 import { StoredNotification, type NotificationInput } from '../notifications/notification.js';
 import type { AppendResult, HistoryStore, ReadOptions, ReadResult } from './history-store.js';
+import { LogMarks } from './log-marks.js';
 import type { MemoryFeed } from './memory-feed.js';
 
 export interface HistoryLimits {
@@ -10,6 +11,8 @@ export interface HistoryLimits {
   readonly maxUsers: number;
   readonly dedupeTtlSeconds: number;
   readonly dedupeMaxKeys: number;
+  /** How far below a log's last accepted offset a record still counts as a redelivery. */
+  readonly dedupeLogWindow: number;
 }
 
 /** One user's (or the broadcast) retained notifications, oldest first. */
@@ -48,6 +51,8 @@ export class MemoryHistoryStore implements HistoryStore {
   private dedupeOrder: string[] = [];
   private dedupeExpiry: number[] = [];
   private dedupeHead = 0;
+  /** Records without a producer key are recognised by their place in their log instead. */
+  private readonly logMarks: LogMarks;
 
   constructor(
     private readonly limits: HistoryLimits,
@@ -56,6 +61,7 @@ export class MemoryHistoryStore implements HistoryStore {
     epoch: string = newEpoch(),
   ) {
     this.epoch = epoch;
+    this.logMarks = new LogMarks(limits.dedupeLogWindow, limits.dedupeTtlSeconds * 1000);
   }
 
   async append(batch: readonly NotificationInput[]): Promise<AppendResult[]> {
@@ -63,7 +69,10 @@ export class MemoryHistoryStore implements HistoryStore {
     this.expireDedupe(now);
     const results: AppendResult[] = [];
     for (const input of batch) {
-      const seen = input.dedupeKey !== undefined ? this.dedupe.get(input.dedupeKey) : undefined;
+      const seen =
+        input.dedupeKey !== undefined
+          ? this.dedupe.get(input.dedupeKey)
+          : input.logPosition && this.logMarks.seen(input.logPosition, now);
       if (seen !== undefined) {
         results.push({ id: seen, duplicate: true });
         continue;
@@ -85,7 +94,7 @@ export class MemoryHistoryStore implements HistoryStore {
         this.dedupeOrder.push(input.dedupeKey);
         this.dedupeExpiry.push(now + this.limits.dedupeTtlSeconds * 1000);
         if (this.dedupe.size > this.limits.dedupeMaxKeys) this.dropOldestDedupeKey();
-      }
+      } else if (input.logPosition) this.logMarks.accepted(input.logPosition, n.id, now);
       for (const key of n.userIds ?? [BROADCAST]) this.retain(key, n, now);
       results.push({ id: n.id, duplicate: false });
       // Delivery to every live listener happens within publish: the encodings it built are not

@@ -12,6 +12,7 @@ export interface RedisHistoryLimits {
   readonly maxPerUser: number;
   readonly ttlSeconds: number;
   readonly dedupeTtlSeconds: number;
+  readonly dedupeLogWindow: number;
 }
 
 /** Members fetched per round trip while filling a page (filtered channels may need several). */
@@ -48,10 +49,13 @@ export class RedisHistoryStore implements HistoryStore {
       this.limits.maxPerUser,
       this.limits.ttlSeconds * 1000,
       this.limits.dedupeTtlSeconds,
+      this.limits.dedupeLogWindow,
       batch.length,
     ];
     for (const n of batch) {
-      args.push(n.dedupeKey ?? '', n.ttlSeconds ?? 0, n.channel, n.type, n.payloadJson);
+      const at = n.logPosition;
+      args.push(n.dedupeKey ?? '', at?.log ?? '', at?.offset ?? 0);
+      args.push(n.ttlSeconds ?? 0, n.channel, n.type, n.payloadJson);
       args.push(n.userIds?.length ?? 0, ...(n.userIds ?? []));
     }
     const reply = (await this.run(APPEND_SCRIPT, APPEND_SHA, args)) as string[];

@@ -34,6 +34,7 @@ export function createMemoryBackend(c: AppConfig, clock: Clock): HubBackend {
       maxUsers: c.HISTORY_MAX_USERS,
       dedupeTtlSeconds: c.DEDUPE_TTL_SECONDS,
       dedupeMaxKeys: c.DEDUPE_MAX_KEYS,
+      dedupeLogWindow: c.DEDUPE_LOG_WINDOW,
     },
     feed,
     clock,
@@ -62,6 +63,7 @@ export async function createRedisBackend(
     maxPerUser: c.HISTORY_MAX_PER_USER,
     ttlSeconds: c.HISTORY_TTL_SECONDS,
     dedupeTtlSeconds: c.DEDUPE_TTL_SECONDS,
+    dedupeLogWindow: c.DEDUPE_LOG_WINDOW,
   });
   const feed = new RedisFeed(
     redis.subscriber,

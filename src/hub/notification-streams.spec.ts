@@ -21,6 +21,7 @@ const limits = {
   maxUsers: 100,
   dedupeTtlSeconds: 60,
   dedupeMaxKeys: 100,
+  dedupeLogWindow: 1000,
 };
 const ids = (items: StreamItem[]) =>
   items.map((i) => (i.kind === 'notification' ? i.notification.seq : `${i.kind}:${i.id}`));

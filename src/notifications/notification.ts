@@ -8,7 +8,20 @@ export interface NotificationInput {
   readonly payloadJson: string;
   /** Producer idempotency key. */
   readonly dedupeKey?: string;
+  /** Where a record without a producer key sits in its ordered log (a Kafka partition). */
+  readonly logPosition?: LogPosition;
   readonly ttlSeconds?: number;
+}
+
+/**
+ * A record's place in an ordered log. A log is read in offset order and re-read only from an
+ * earlier committed offset, so a record at or just below the highest offset already accepted from
+ * its log is a redelivery: one mark per log recognises it, where a key per record cost the
+ * dedupe window an entry (and Redis a key) for every record ever consumed.
+ */
+export interface LogPosition {
+  readonly log: string;
+  readonly offset: number;
 }
 
 /**

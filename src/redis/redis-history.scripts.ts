@@ -8,6 +8,7 @@
  *   p epoch            the sequence's life; SET NX from the caller's candidate
  *   p seq              the one service-wide sequence (INCR)
  *   p d:<key>          producer id → `seq|createdAt|expiresAt`, with the dedupe TTL
+ *   p l:<log>          a log's last accepted record → `offset|seq|createdAt|expiresAt`, dedupe TTL
  *   p h:u:<user>       ZSET seq → member (see redis-notification.encoding.ts); p h:b broadcast
  *   <stream>|f         highest seq trimmed from that stream (its floor)
  *   p marks            ZSET second → `second:highest seq appended in it`, for the age floor
@@ -40,16 +41,19 @@ end
 `;
 
 /**
- * ARGV: prefix, candidate epoch, max per stream, history TTL ms, dedupe TTL s, count, then per
- * notification: dedupe key ('' for none), ttl s (0 for none), channel, type, payload, recipient
- * count (0 = broadcast), recipients...
+ * ARGV: prefix, candidate epoch, max per stream, history TTL ms, dedupe TTL s, log window, count,
+ * then per notification: dedupe key ('' for none), log ('' for none), offset, ttl s (0 for none),
+ * channel, type, payload, recipient count (0 = broadcast), recipients...
+ * A record with a log and no key is a redelivery at or up to the window below its log's mark (the
+ * rule of LogMarks, src/history/log-marks.ts).
  * Returns: epoch, now, then per notification `new|seq|createdAt|expiresAt` or `dup|...`.
  */
 export const APPEND_SCRIPT = `${PRELUDE}
 local maxPer = tonumber(ARGV[3])
 local ttlMs = tonumber(ARGV[4])
 local dedupeTtl = tonumber(ARGV[5])
-local count = tonumber(ARGV[6])
+local logWindow = tonumber(ARGV[6])
+local count = tonumber(ARGV[7])
 local cutoff = now - ttlMs
 local out = { epoch, tostring(now) }
 local lastSeq = 0
@@ -79,16 +83,37 @@ local function retain(key, seq, member)
   redis.call('PEXPIRE', key .. '|f', ttlMs * 2)
 end
 
-local i = 7
+-- Each log's mark, read once per batch and written back once at its end.
+local marks = {}
+local function markOf(log)
+  local mark = marks[log]
+  if mark == nil then
+    mark = false
+    local v = redis.call('GET', p .. 'l:' .. log)
+    if v then
+      local _, _, offset, meta = string.find(v, '^(%d+)|(.*)$')
+      mark = { offset = tonumber(offset), text = offset, meta = meta, moved = false }
+    end
+    marks[log] = mark
+  end
+  return mark
+end
+
+local i = 8
 for _ = 1, count do
-  local dedupeKey, ttl = ARGV[i], tonumber(ARGV[i + 1])
-  local channel, kind, payload = ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
-  local recipients = tonumber(ARGV[i + 5])
-  local first = i + 6
+  local dedupeKey, log, offsetText = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  local offset = tonumber(offsetText)
+  local ttl = tonumber(ARGV[i + 3])
+  local channel, kind, payload = ARGV[i + 4], ARGV[i + 5], ARGV[i + 6]
+  local recipients = tonumber(ARGV[i + 7])
+  local first = i + 8
   i = first + recipients
   local seen = false
   if dedupeKey ~= '' then
     seen = redis.call('GET', p .. 'd:' .. dedupeKey)
+  elseif log ~= '' then
+    local mark = markOf(log)
+    if mark and offset <= mark.offset and offset > mark.offset - logWindow then seen = mark.meta end
   end
   if seen then
     out[#out + 1] = 'dup|' .. seen
@@ -102,6 +127,9 @@ for _ = 1, count do
     local message = epoch .. '|' .. member
     if dedupeKey ~= '' then
       redis.call('SET', p .. 'd:' .. dedupeKey, meta, 'EX', dedupeTtl)
+    elseif log ~= '' then
+      -- The offset's own text is kept: Lua would print a large number in exponent form.
+      marks[log] = { offset = offset, text = offsetText, meta = meta, moved = true }
     end
     if recipients == 0 then
       retain(p .. 'h:b', seq, member)
@@ -113,6 +141,12 @@ for _ = 1, count do
       end
     end
     out[#out + 1] = 'new|' .. meta
+  end
+end
+
+for log, mark in pairs(marks) do
+  if mark and mark.moved then
+    redis.call('SET', p .. 'l:' .. log, mark.text .. '|' .. mark.meta, 'EX', dedupeTtl)
   end
 end
 

@@ -6,15 +6,14 @@ const codec = new NotificationCodec({ payloadMaxBytes: 1024, maxRecipients: 10 }
 const decode = (value: Buffer | string | null, headers = {}, offset = '7', maxBytes = 4096) =>
   decodeKafkaMessage(
     codec,
-    'notifications',
-    3,
+    'notifications:3',
     { value: typeof value === 'string' ? Buffer.from(value) : value, offset, headers },
     maxBytes,
   );
 const good = JSON.stringify({ userId: 'alice', type: 'message.created', payload: { a: 1 } });
 
 describe('decodeKafkaMessage', () => {
-  it('decodes the publish JSON, keyed for dedupe by the record position', () => {
+  it('decodes the publish JSON, recognisable by its position in its partition', () => {
     const d = decode(good);
     expect(d).toEqual({
       ok: true,
@@ -23,7 +22,7 @@ describe('decodeKafkaMessage', () => {
         channel: 'default',
         type: 'message.created',
         payloadJson: '{"a":1}',
-        dedupeKey: 'notifications:3:7',
+        logPosition: { log: 'notifications:3', offset: 7 },
       },
     });
   });

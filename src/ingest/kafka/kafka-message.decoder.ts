@@ -30,14 +30,14 @@ function header(headers: IHeaders | undefined, name: string): string | undefined
 }
 
 /**
- * Turns one Kafka record into a notification input, or says why it is poison. Every input gets a
- * dedupe key (the producer's `id`, else its idempotency header, else the record's position), so a
- * redelivered record is recognised by the store and reaches no client twice.
+ * Turns one Kafka record into a notification input, or says why it is poison. Every input can be
+ * recognised when it comes again: by a dedupe key (the producer's `id`, else its idempotency
+ * header), else by its position in `log` (its topic and partition), so a redelivered record
+ * reaches no client twice.
  */
 export function decodeKafkaMessage(
   codec: NotificationCodec,
-  topic: string,
-  partition: number,
+  log: string,
   message: RawKafkaMessage,
   maxBytes: number,
 ): DecodedMessage {
@@ -78,6 +78,9 @@ export function decodeKafkaMessage(
   }
   return {
     ok: true,
-    input: { ...decoded.value, dedupeKey: key ?? `${topic}:${partition}:${message.offset}` },
+    input:
+      key !== undefined
+        ? { ...decoded.value, dedupeKey: key }
+        : { ...decoded.value, logPosition: { log, offset: Number(message.offset) } },
   };
 }

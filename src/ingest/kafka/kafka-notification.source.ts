@@ -244,6 +244,7 @@ export class KafkaNotificationSource implements NotificationSource {
     producer: Producer,
   ): Promise<void> {
     const { topic, partition, messages } = batch;
+    const log = `${topic}:${partition}`;
     for (let i = 0; i < messages.length; i += CHUNK) {
       // Stopping or rebalanced away: what is resolved so far is committed, the rest is refetched.
       if (!isRunning() || isStale()) return;
@@ -252,7 +253,7 @@ export class KafkaNotificationSource implements NotificationSource {
       const dead: Message[] = [];
       const reasons: DecodedMessage[] = [];
       for (const m of chunk) {
-        const d = decodeKafkaMessage(this.codec, topic, partition, m, this.options.messageMaxBytes);
+        const d = decodeKafkaMessage(this.codec, log, m, this.options.messageMaxBytes);
         if (d.ok) inputs.push(d.input);
         else {
           dead.push(deadLetter(m, d, topic, partition));
