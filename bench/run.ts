@@ -119,6 +119,22 @@ async function main(): Promise<void> {
               }),
         )),
       );
+      if (via === 'kafka') {
+        rows.push(
+          ...(await each('S2', (k, t) =>
+            t !== transports[0]
+              ? Promise.resolve([])
+              : unicast(ctx, k, t, {
+                  scenario: 'S2 unicast',
+                  via,
+                  label: `${active} users, kafka backlog`,
+                  active,
+                  idle: 0,
+                  mode: 'backlog',
+                }),
+          )),
+        );
+      }
     }
     for (const via of vias) {
       rows.push(

@@ -13,6 +13,7 @@ import {
 } from './load/publisher.js';
 import { KafkaPublisher, produceClosedLoop, producePaced } from './load/kafka-publisher.js';
 import type { ServerProcess } from './server-process.js';
+import { nowMs } from './histogram.js';
 import { BENCH_SECRET, startTarget, type TargetKind } from './targets.js';
 
 /** One measured figure set; the report pairs each service row with the floor row of the same key. */
@@ -212,7 +213,12 @@ interface UnicastOptions {
   readonly label: string;
   readonly active: number;
   readonly idle: number;
-  readonly mode: 'closed' | { ratePerSecond: number; batch: number };
+  /**
+   * `closed`: as fast as accepted. `backlog` (Kafka): the server is stopped (SIGSTOP) while the
+   * producer fills the topic for the phase's duration, then resumed and timed until it has
+   * delivered it all: the gateway's own rate, not shared with the producer for these 2 cores.
+   */
+  readonly mode: 'closed' | 'backlog' | { ratePerSecond: number; batch: number };
 }
 
 /** S2, S3, S4: unicast to `active` users (one connection each), optionally beside idle others. */
@@ -254,9 +260,20 @@ export async function unicast(
           ? (from: number, size: number) => kafka.send(active, from, size)
           : (from: number, size: number) => pub.post(unicastItems(active, from, size));
         await warmUp(pool, send, active, kafka ? 30_000 : 5000);
-        const cpu0 = server.cpuSeconds();
+        let cpu0 = server.cpuSeconds();
         let run: PublishRun;
-        if (o.mode === 'closed') {
+        let startedAt: number | undefined;
+        if (o.mode === 'backlog') {
+          if (!kafka) throw new Error('backlog mode needs Kafka');
+          process.kill(server.pid, 'SIGSTOP');
+          try {
+            run = await produceClosedLoop(kafka, active, 500, 4, ctx.durationMs);
+          } finally {
+            cpu0 = server.cpuSeconds();
+            startedAt = nowMs();
+            process.kill(server.pid, 'SIGCONT');
+          }
+        } else if (o.mode === 'closed') {
           run = kafka
             ? await produceClosedLoop(kafka, active, 500, 4, ctx.durationMs)
             : await publishClosedLoop(pub, active, 500, 4, ctx.durationMs);
@@ -274,7 +291,7 @@ export async function unicast(
         }
         const s = await drain(pool, (st) => st.delivered >= run.accepted);
         const cpu = server.cpuSeconds() - cpu0;
-        const span = (s.lastAt - run.startedAt) / 1000;
+        const span = (s.lastAt - (startedAt ?? run.startedAt)) / 1000;
         const row: Row = {
           scenario: o.scenario,
           transport,
@@ -285,7 +302,8 @@ export async function unicast(
           delivered: s.delivered,
           lossPct: run.accepted ? Math.round((1 - s.delivered / run.accepted) * 10000) / 100 : 0,
           perSec: Math.round(s.delivered / span),
-          ...latencyFields(s),
+          // Waiting in the backlog is not delivery latency.
+          ...(o.mode === 'backlog' ? {} : latencyFields(s)),
           cpuPer1k: Math.round((cpu / s.delivered) * 1000 * 10000) / 10000,
           serverCpuPct: Math.round((cpu / span) * 100),
           note: [

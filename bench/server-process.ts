@@ -59,6 +59,8 @@ export interface StartOptions {
 export async function startServer(options: StartOptions): Promise<ServerProcess> {
   const port = await freePort();
   const args = ['--expose-gc', '--import', here('./gc-signal.js')];
+  if (process.env.BENCH_SERVER_NODE_FLAGS)
+    args.push(...process.env.BENCH_SERVER_NODE_FLAGS.split(' '));
   if (options.profileDir) {
     args.push(
       '--cpu-prof',
