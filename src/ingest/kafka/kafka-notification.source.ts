@@ -6,6 +6,7 @@ import type {
   KafkaMessage,
   LogEntry,
   Message,
+  OffsetsByTopicPartition,
   Producer,
   SASLOptions,
 } from 'kafkajs';
@@ -16,6 +17,7 @@ import type { NotificationIngest } from '../notification-ingest.js';
 import type { NotificationSource, SourceState } from '../notification-source.js';
 import { decodeKafkaMessage, type DecodedMessage } from './kafka-message.decoder.js';
 import { KafkaSourceStats } from './kafka-source.stats.js';
+import { OffsetCommits, type PartitionOffset } from './offset-commits.js';
 
 const { Kafka, logLevel: LogLevel, Partitioners } = kafkajs;
 
@@ -70,6 +72,9 @@ export interface SourceLogger {
  */
 const CHUNK = 500;
 
+/** How often processed offsets are committed while records flow (see OffsetCommits). */
+const COMMIT_INTERVAL_MS = 1000;
+
 export const DLQ_HEADERS = {
   reason: 'dlq-reason',
   error: 'dlq-error',
@@ -80,8 +85,7 @@ export const DLQ_HEADERS = {
 
 /**
  * Reads notifications from Kafka into the ingest, at least once: a record's offset is resolved
- * only after the store accepted it (or it went to the dead-letter topic), and kafkajs commits
- * only resolved offsets. A store failure pauses that partition and refetches it after a backoff
+ * and queued for commit only after the store accepted it (or it went to the dead-letter topic). A store failure pauses that partition and refetches it after a backoff
  * from the first unresolved record. Redeliveries carry the same dedupe key, so the store drops
  * them. A crashed consumer is replaced by a fresh one after a backoff; `state` says which.
  */
@@ -91,6 +95,7 @@ export class KafkaNotificationSource implements NotificationSource {
   private readonly kafka: InstanceType<typeof Kafka>;
   private consumer?: Consumer;
   private producer?: Producer;
+  private commits?: OffsetCommits;
   /** Bumped on every start and stop; events of an older consumer are ignored. */
   private generation = 0;
   private wanted = false;
@@ -135,7 +140,8 @@ export class KafkaNotificationSource implements NotificationSource {
     this.restartTimer = undefined;
     this.clearPauses();
     this.stats.state = 'stopping';
-    // disconnect() waits for the batch in progress; its resolved offsets are committed first.
+    // disconnect() waits for the batch in progress, which commits its offsets on its way out.
+    if (this.commits) await this.commitBeforeLeaving(this.commits);
     await this.disconnect();
     this.stats.state = 'stopped';
   }
@@ -159,11 +165,21 @@ export class KafkaNotificationSource implements NotificationSource {
       createPartitioner: Partitioners.DefaultPartitioner,
       allowAutoTopicCreation: true,
     });
+    // Once the consumer is stopping, kafkajs's `consumer.commitOffsets` silently does nothing; a
+    // batch's own commit function goes to the group directly, so the last offsets still land.
+    let viaGroup: EachBatchPayload['commitOffsetsIfNecessary'] | undefined;
+    const commits = new OffsetCommits(
+      (offsets) => (viaGroup ? viaGroup(byTopic(offsets)) : consumer.commitOffsets([...offsets])),
+      COMMIT_INTERVAL_MS,
+      (err) => this.logger.warn(`offset commit: ${err.message}`),
+    );
     this.consumer = consumer;
     this.producer = producer;
+    this.commits = commits;
     const current = () => gen === this.generation;
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       if (!current()) return;
+      commits.forget();
       this.stats.rebalances++;
       this.stats.assignedPartitions = Object.values(payload.memberAssignment).reduce(
         (n, partitions) => n + partitions.length,
@@ -192,12 +208,16 @@ export class KafkaNotificationSource implements NotificationSource {
         fromBeginning: options.fromBeginning,
       });
       await consumer.run({
+        autoCommit: false,
         eachBatchAutoResolve: false,
         // Batches of different partitions overlap, so one batch's offset commit (kafkajs commits
         // after every batch) no longer holds up the next: S3 over Kafka costs 12% less CPU per
         // delivery. A partition's own records are still handled in order, one batch at a time.
         partitionsConsumedConcurrently: 4,
-        eachBatch: (payload) => this.onBatch(payload, producer),
+        eachBatch: (payload) => {
+          viaGroup = payload.commitOffsetsIfNecessary;
+          return this.onBatch(payload, producer, commits);
+        },
       });
     } catch (err) {
       if (current()) this.scheduleRestart(`could not start: ${(err as Error).message}`);
@@ -226,9 +246,10 @@ export class KafkaNotificationSource implements NotificationSource {
   }
 
   private async disconnect(): Promise<void> {
-    const { consumer, producer } = this;
+    const { consumer, producer, commits } = this;
     this.consumer = undefined;
     this.producer = undefined;
+    this.commits = undefined;
     await Promise.all([
       consumer
         ?.disconnect()
@@ -237,17 +258,20 @@ export class KafkaNotificationSource implements NotificationSource {
         ?.disconnect()
         .catch((err: Error) => this.logger.warn(`producer disconnect: ${err.message}`)),
     ]);
+    // Whatever it still held is read again by the next owner of its partitions.
+    commits?.forget();
   }
 
   private async onBatch(
     { batch, resolveOffset, heartbeat, pause, isRunning, isStale }: EachBatchPayload,
     producer: Producer,
+    commits: OffsetCommits,
   ): Promise<void> {
     const { topic, partition, messages } = batch;
     const log = `${topic}:${partition}`;
     for (let i = 0; i < messages.length; i += CHUNK) {
-      // Stopping or rebalanced away: what is resolved so far is committed, the rest is refetched.
-      if (!isRunning() || isStale()) return;
+      // Stopping or rebalanced away: what is handled so far is committed, the rest is refetched.
+      if (!isRunning() || isStale()) return this.commitBeforeLeaving(commits);
       const chunk = messages.slice(i, i + CHUNK);
       const inputs: NotificationInput[] = [];
       const dead: Message[] = [];
@@ -282,14 +306,26 @@ export class KafkaNotificationSource implements NotificationSource {
       // resolved offset per partition, parsed into a Long on every call).
       const last = chunk[chunk.length - 1].offset;
       resolveOffset(last);
+      commits.processed(topic, partition, last);
       this.observer.lag(
         topic,
         partition,
         Math.max(0, Number(batch.highWatermark) - Number(last) - 1),
       );
-      await heartbeat();
+      try {
+        await heartbeat();
+      } catch (err) {
+        // A rebalance: what this member handled is committed before its partitions move.
+        await this.commitBeforeLeaving(commits);
+        throw err;
+      }
     }
     this.failures.delete(`${topic}:${partition}`);
+    if (!isRunning()) await this.commitBeforeLeaving(commits);
+  }
+
+  private async commitBeforeLeaving(commits: OffsetCommits): Promise<void> {
+    await commits.flush().catch((err: Error) => this.logger.warn(`offset commit: ${err.message}`));
   }
 
   /** Pauses the partition; once resumed, kafkajs refetches it from the first unresolved record. */
@@ -326,6 +362,16 @@ export class KafkaNotificationSource implements NotificationSource {
     else if (level === LogLevel.WARN) this.logger.warn(line);
     else this.logger.log(line);
   }
+}
+
+function byTopic(offsets: readonly PartitionOffset[]): OffsetsByTopicPartition {
+  const topics = new Map<string, { partition: number; offset: string }[]>();
+  for (const { topic, partition, offset } of offsets) {
+    const list = topics.get(topic) ?? [];
+    list.push({ partition, offset });
+    topics.set(topic, list);
+  }
+  return { topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })) };
 }
 
 /** The original record, untouched, plus headers saying why and where it came from. */
