@@ -162,11 +162,22 @@ log4j.logger.kafka.server.KafkaRaftServer=INFO
 log4j.logger.kafka.Kafka=INFO
 `;
 
-const JVM_OPTS = ['-Xms64m', '-Xmx512m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1'];
+/** Starts fast and small, for tests: a broker per test suite. */
+const TEST_JVM = ['-Xms64m', '-Xmx512m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1'];
+/** What Kafka's own kafka-server-start.sh runs a broker with (its heap and GC settings). */
+const PRODUCTION_JVM = [
+  '-Xms1g',
+  '-Xmx1g',
+  '-XX:+UseG1GC',
+  '-XX:MaxGCPauseMillis=20',
+  '-XX:InitiatingHeapOccupancyPercent=35',
+  '-XX:+ExplicitGCInvokesConcurrent',
+  '-XX:MaxInlineLevel=15',
+];
 
-function java(libs: string, dir: string, args: string[]): string[] {
+function java(libs: string, dir: string, args: string[], jvm = TEST_JVM): string[] {
   return [
-    ...JVM_OPTS,
+    ...jvm,
     `-Dlog4j.configuration=file:${join(dir, 'log4j.properties')}`,
     `-Dkafka.logs.dir=${dir}`,
     '-cp',
@@ -190,7 +201,13 @@ function watchdog(pid: number, dir: string): ChildProcess {
 }
 
 /** Starts a fresh single-node broker on free 127.0.0.1 ports (or the given client port). */
-export async function startKafkaBroker(options: { port?: number } = {}): Promise<KafkaBroker> {
+export async function startKafkaBroker(
+  options: {
+    port?: number;
+    /** `production` (the benchmark): Kafka's own heap and GC settings instead of the test ones. */
+    jvm?: 'test' | 'production';
+  } = {},
+): Promise<KafkaBroker> {
   const libs = ensureKafkaJars();
   if (options.port && !(await portFree(options.port))) {
     throw new Error(`port ${options.port} is in use (another broker?); --port 0 picks a free one`);
@@ -199,7 +216,8 @@ export async function startKafkaBroker(options: { port?: number } = {}): Promise
   for (let attempt = 0; attempt < 3; attempt++) {
     const dir = await mkdtemp(join(tmpdir(), 'kafka-test-'));
     try {
-      return await launch(libs, dir, options.port || (await freePort()));
+      const jvm = options.jvm === 'production' ? PRODUCTION_JVM : TEST_JVM;
+      return await launch(libs, dir, options.port || (await freePort()), jvm);
     } catch (err) {
       lastError = err;
       await rm(dir, { recursive: true, force: true });
@@ -210,7 +228,12 @@ export async function startKafkaBroker(options: { port?: number } = {}): Promise
   throw lastError;
 }
 
-async function launch(libs: string, dir: string, port: number): Promise<KafkaBroker> {
+async function launch(
+  libs: string,
+  dir: string,
+  port: number,
+  jvm: string[],
+): Promise<KafkaBroker> {
   const controllerPort = await freePort();
   const props = join(dir, 'server.properties');
   await writeFile(props, serverProperties(dir, port, controllerPort));
@@ -231,7 +254,7 @@ async function launch(libs: string, dir: string, port: number): Promise<KafkaBro
 
   const start = async () => {
     const log = createWriteStream(logPath, { flags: 'a' });
-    const proc = spawn('java', java(libs, dir, ['kafka.Kafka', props]), {
+    const proc = spawn('java', java(libs, dir, ['kafka.Kafka', props], jvm), {
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
