@@ -63,7 +63,8 @@ export class ConnectionCapGuard implements CanActivate {
     }
     this.metrics.connected(transport);
     if (res.closed || res.destroyed) admission.lease.release();
-    else res.once('close', () => admission.lease.release());
+    // The lease's own function, not a closure around it: this lives as long as the stream.
+    else res.on('close', admission.lease.release);
     return true;
   }
 }

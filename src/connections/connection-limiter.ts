@@ -1,8 +1,8 @@
 export type Transport = 'sse' | 'ws' | 'longpoll';
 
 export interface ConnectionLease {
-  /** Frees the slot. Safe to call any number of times; only the first counts. */
-  release(): void;
+  /** Frees the slot. Safe to call any number of times, and unbound (as a listener). */
+  readonly release: () => void;
 }
 
 export type Admission =

@@ -111,7 +111,7 @@ export class WsUpgradeAdmission {
     if (socket.destroyed) {
       admission.lease.release();
     } else {
-      socket.once('close', () => admission.lease.release());
+      socket.on('close', admission.lease.release);
       this.admitted.set(req, { principal });
     }
     return null;

@@ -26,20 +26,25 @@ export class NotificationWsAdapter extends WsAdapter {
       maxPayload: this.config.WS_MAX_PAYLOAD,
       perMessageDeflate: false,
       verifyClient: admission.verifyClient,
+      // The gateway tracks its sockets itself; ws's own set costs each one a close listener.
+      clientTracking: false,
     }) as WebSocketServer;
   }
 
   /** Sessions read their own frames: the protocol answers bad frames, Nest would drop them. */
   override bindMessageHandlers(): void {}
 
+  /** The gateway has no disconnect hook: the session ends on the socket's own close. */
+  override bindClientDisconnect(): void {}
+
   /**
    * A client's protocol error (oversize frame, bad UTF-8) is its own problem and already closes
    * its socket with the right code; logging it as an error would let clients flood the log.
    */
   override bindErrorHandler(server: WebSocketServer): WebSocketServer {
-    server.on('connection', (ws: WebSocket) =>
-      ws.on('error', (err) => this.quietLogger.debug(`client socket: ${err.message}`)),
-    );
+    const logger = this.quietLogger;
+    const onError = (err: Error) => logger.debug(`client socket: ${err.message}`);
+    server.on('connection', (ws: WebSocket) => ws.on('error', onError));
     server.on('error', (err) => this.quietLogger.error(err));
     return server;
   }

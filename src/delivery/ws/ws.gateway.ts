@@ -25,6 +25,11 @@ export class WsGateway implements OnGatewayInit, OnGatewayConnection {
   private readonly sessions = new Map<WebSocket, WsSession>();
   private readonly settings: WsSessionSettings;
   private readonly heartbeats: HeartbeatWheel<WsSession>;
+  // One listener of each kind for every socket (the socket is `this`): a socket holds no
+  // closures of its own for as long as it is open.
+  private readonly onMessage: (this: WebSocket, data: Buffer, isBinary: boolean) => void;
+  private readonly onPong: (this: WebSocket) => void;
+  private readonly onClose: (this: WebSocket) => void;
 
   constructor(
     private readonly admission: WsUpgradeAdmission,
@@ -44,6 +49,20 @@ export class WsGateway implements OnGatewayInit, OnGatewayConnection {
       ratePerSecond: config.WS_RATE_LIMIT_PER_SECOND,
       rateBurst: config.WS_RATE_LIMIT_BURST,
       writes: new TurnWrites(),
+    };
+    const { sessions, heartbeats } = this;
+    this.onMessage = function (data, isBinary) {
+      sessions.get(this)?.onMessage(data, isBinary);
+    };
+    this.onPong = function () {
+      sessions.get(this)?.onPong();
+    };
+    this.onClose = function () {
+      const session = sessions.get(this);
+      if (!session) return;
+      sessions.delete(this);
+      heartbeats.remove(session);
+      session.dispose();
     };
   }
 
@@ -79,13 +98,9 @@ export class WsGateway implements OnGatewayInit, OnGatewayConnection {
     );
     this.sessions.set(ws, session);
     this.heartbeats.add(session);
-    ws.on('message', (data: Buffer, isBinary: boolean) => session.onMessage(data, isBinary));
-    ws.on('pong', () => session.onPong());
-    ws.once('close', () => {
-      this.sessions.delete(ws);
-      this.heartbeats.remove(session);
-      session.dispose();
-    });
+    ws.on('message', this.onMessage);
+    ws.on('pong', this.onPong);
+    ws.on('close', this.onClose);
   }
 
   /**
