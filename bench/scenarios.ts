@@ -434,7 +434,9 @@ export async function s6Churn(ctx: BenchContext, kind: TargetKind, transport: Tr
           rssBeforeMb: mb(before.rss),
           rssAfterMb: mb(after.rss),
           note:
-            `RSS after/before ${ratio(after.rss, before.rss)}, heap in use ${ratio(after.heapUsed, before.heapUsed)}; ` +
+            `RSS after/before ${ratio(after.rss, before.rss)} ` +
+            `(${ratio(after.rssFullGc, before.rssFullGc)} before V8 returns its free pages), ` +
+            `heap in use ${ratio(after.heapUsed, before.heapUsed)}; ` +
             `${cycles} more: RSS ${ratio(again.rss, after.rss)}, heap ${ratio(again.heapUsed, after.heapUsed)}; ` +
             `${check.ok}/${cap} admitted after churn` +
             (gauge !== undefined ? `; gateway_connections after churn ${gauge}` : '') +

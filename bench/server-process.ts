@@ -11,10 +11,13 @@ export interface ServerProcess {
   readonly name: string;
   readonly port: number;
   readonly pid: number;
-  /** Resident set in KB, after a full GC. */
+  /** Resident set in KB, after a memory-reducing GC (see gc-signal.ts). */
   rssKb(): Promise<number>;
-  /** Resident set and V8 heap in use, in KB, after a full GC. */
-  memoryKb(): Promise<{ rss: number; heapUsed: number }>;
+  /**
+   * In KB: the resident set after a memory-reducing GC, the resident set after a plain full GC
+   * just before it (with the heap pages V8 keeps after a peak), and the V8 heap in use.
+   */
+  memoryKb(): Promise<{ rss: number; rssFullGc: number; heapUsed: number }>;
   /** User + system CPU seconds so far. */
   cpuSeconds(): number;
   stop(): Promise<void>;
@@ -98,7 +101,7 @@ export async function startServer(options: StartOptions): Promise<ServerProcess>
       const signalled = Date.now();
       process.kill(pid, 'SIGWINCH');
       await sleep(700);
-      let heap: { heapUsed: number; at: number } | undefined;
+      let heap: { heapUsed: number; rssFullGc: number; at: number } | undefined;
       for (let i = 0; i < 50 && !(heap && heap.at >= signalled); i++) {
         try {
           heap = JSON.parse(readFileSync(heapFile(pid), 'utf8')) as typeof heap;
@@ -108,7 +111,11 @@ export async function startServer(options: StartOptions): Promise<ServerProcess>
         if (!(heap && heap.at >= signalled)) await sleep(100);
       }
       const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-      return { rss: Number(m![1]), heapUsed: Math.round((heap?.heapUsed ?? NaN) / 1024) };
+      return {
+        rss: Number(m![1]),
+        rssFullGc: Math.round((heap?.rssFullGc ?? NaN) / 1024),
+        heapUsed: Math.round((heap?.heapUsed ?? NaN) / 1024),
+      };
     },
     cpuSeconds() {
       // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
