@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { once } from 'node:events';
+import net from 'node:net';
 import { CONNECTION_LIMITER } from '../src/app.tokens.js';
 import type { LocalConnectionLimiter } from '../src/connections/connection-limiter.js';
 import { NotificationHub } from '../src/hub/notification-hub.js';
@@ -259,6 +261,34 @@ describe('SSE delivery', () => {
     expect(ev).toMatchObject({ event: 'notification', id: ok.results[0].id });
     expect(JSON.parse(ev.data).payload.text).toBe(evil);
     sse.close();
+  });
+
+  // A stream's connection lets go of its HTTP parser once the headers are out (http-parser-release.ts):
+  // the server must still notice the client leaving, and ignore whatever the client sends.
+  it('over a raw connection: ignores bytes sent after the request, and frees the slot when the client half-closes', async () => {
+    await until('earlier tests’ connections to close', () => limiter.total === 0);
+    const socket = net.connect(Number(new URL(gw.url).port), '127.0.0.1');
+    await once(socket, 'connect');
+    let received = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (d: string) => (received += d));
+    const token = await gw.token('raw');
+    socket.write(
+      `GET /v1/notifications/stream HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n\r\n`,
+    );
+    await until('the stream to open', () => received.includes('retry:'));
+    expect(received).toMatch(/^HTTP\/1\.1 200/);
+    // A pipelined request, and garbage: neither is answered, neither breaks the stream.
+    socket.write('GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n\u0000\u0001 not http at all\r\n');
+    const { results } = await gw.publish(note('raw', 'after the noise'));
+    await until('the notification', () => received.includes(`id: ${results[0].id}`));
+    expect(received.match(/HTTP\/1\.1 /g)).toHaveLength(1);
+    expect(limiter.countFor('raw')).toBe(1);
+    // Half-close: the client says it will send nothing more. The server closes its side too.
+    socket.end();
+    await once(socket, 'close');
+    await until('the slot to be freed', () => limiter.countFor('raw') === 0);
+    await until('the hub to forget the user', () => hub.connectedUsers === 0);
   });
 });
 

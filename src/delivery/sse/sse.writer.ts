@@ -4,6 +4,7 @@ import type { StreamItem } from '../../hub/notification-streams.js';
 import type { StoredNotification } from '../../notifications/notification.js';
 import type { HeartbeatWheel } from '../heartbeat-wheel.js';
 import type { TurnWrites } from '../turn-writes.js';
+import { releaseHttpParser } from './http-parser-release.js';
 
 /** Shared by every stream of a controller, so a connection carries no closures of its own. */
 export interface SseWriterOptions {
@@ -93,10 +94,15 @@ export class SseStream {
     this.options.onHeartbeat();
   }
 
-  /** Ends the stream after `finalFrame` (e.g. a drain's jittered `retry:`). */
+  /**
+   * Ends the stream after `finalFrame` (e.g. a drain's jittered `retry:`), and its connection
+   * with it: once its parser is released, the connection can carry no further request.
+   */
   end(finalFrame: string): void {
     this.subscription?.unsubscribe();
+    const socket = this.res.socket;
     if (!this.res.writableEnded) this.res.end(finalFrame);
+    socket?.destroySoon();
   }
 
   private write(chunk: string): void {
@@ -128,6 +134,7 @@ export function writeSse(
   res.writeHead(200, { ...HEADERS, 'Heartbeat-Interval-Ms': String(options.heartbeatMs) });
   res.flushHeaders();
   releaseRequestState(req, res);
+  releaseHttpParser(req);
   return new SseStream(res, items, options);
 }
 
