@@ -290,6 +290,26 @@ describe('SSE delivery', () => {
     await until('the slot to be freed', () => limiter.countFor('raw') === 0);
     await until('the hub to forget the user', () => hub.connectedUsers === 0);
   });
+
+  it('streams to an HTTP/1.0 client without chunked encoding, the body ending with the connection', async () => {
+    const socket = net.connect(Number(new URL(gw.url).port), '127.0.0.1');
+    await once(socket, 'connect');
+    let received = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (d: string) => (received += d));
+    const token = await gw.token('old');
+    socket.write(`GET /v1/notifications/stream HTTP/1.0\r\nAuthorization: Bearer ${token}\r\n\r\n`);
+    await until('the stream to open', () => received.includes('retry:'));
+    const { results } = await gw.publish(note('old', 'plain'));
+    await until('the notification', () => received.includes(`id: ${results[0].id}`));
+    const [head, body] = received.split('\r\n\r\n');
+    expect(head).toMatch(/^HTTP\/1\.1 200/);
+    expect(head.toLowerCase()).not.toContain('transfer-encoding');
+    // Events straight after the headers, no chunk sizes between them.
+    expect(body).toMatch(/^retry: \d+\nid: [^\n]+\n\nevent: notification\nid: /);
+    socket.destroy();
+    await until('the slot to be freed', () => limiter.countFor('old') === 0);
+  });
 });
 
 describe('SSE on shutdown', () => {

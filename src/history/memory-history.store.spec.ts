@@ -160,7 +160,7 @@ describe('MemoryHistoryStore', () => {
   it('keeps no encodings once delivered live, and a replay encodes the same bytes again', async () => {
     const live: { json: string; sse: string; ws: Buffer }[] = [];
     feed.notifications$.subscribe((n) =>
-      live.push({ json: n.json, sse: n.sseFrame, ws: n.wsFrame }),
+      live.push({ json: n.json, sse: n.sseChunk, ws: n.wsFrame }),
     );
     await store.append([input(['a'], { payloadJson: '{"x":1}' })]);
     const [retained] = published;
@@ -170,7 +170,7 @@ describe('MemoryHistoryStore', () => {
     const page = await store.read('a', start(), all);
     const replayed = page.kind === 'events' ? page.events[0] : undefined;
     expect(replayed?.json).toBe(live[0].json);
-    expect(replayed?.sseFrame).toBe(live[0].sse);
+    expect(replayed?.sseChunk).toBe(live[0].sse);
     expect(replayed?.wsFrame.equals(live[0].ws)).toBe(true);
   });
 

@@ -97,7 +97,7 @@ describe('NotificationHub', () => {
   it('serialises a notification once, whatever the number of readers', () => {
     const n = note(1, ['a']);
     const toIso = jest.spyOn(Date.prototype, 'toISOString');
-    const encodings = () => [n.json, n.sseFrame, n.wsFrame] as const;
+    const encodings = () => [n.json, n.sseChunk, n.wsFrame] as const;
     const first = encodings();
     expect(JSON.parse(first[0])).toMatchObject({ id: 'e-1', channel: 'chat', type: 't' });
     for (let i = 0; i < 100; i++) {

@@ -30,7 +30,7 @@ export interface LogPosition {
  */
 export class StoredNotification {
   private _json?: string;
-  private _sseFrame?: string;
+  private _sseChunk?: string;
   private _wsFrame?: Buffer;
 
   constructor(
@@ -58,9 +58,14 @@ export class StoredNotification {
       `"payload":${this.payloadJson},"createdAt":"${isoTime(this.createdAt)}"}`);
   }
 
-  /** The whole SSE event, written as-is to every connection (no field can hold a line break). */
-  get sseFrame(): string {
-    return (this._sseFrame ??= `event: notification\nid: ${this.id}\ndata: ${this.json}\n\n`);
+  /**
+   * The whole SSE event (no field can hold a line break) as one HTTP/1.1 chunk of the stream's
+   * body, written as-is to every connection's socket.
+   */
+  get sseChunk(): string {
+    return (this._sseChunk ??= httpChunk(
+      `event: notification\nid: ${this.id}\ndata: ${this.json}\n\n`,
+    ));
   }
 
   /**
@@ -70,7 +75,7 @@ export class StoredNotification {
    */
   releaseEncodings(): void {
     this._json = undefined;
-    this._sseFrame = undefined;
+    this._sseChunk = undefined;
     this._wsFrame = undefined;
   }
 
@@ -78,6 +83,11 @@ export class StoredNotification {
   get wsFrame(): Buffer {
     return (this._wsFrame ??= Buffer.from(`{"event":"notification","data":${this.json}}`));
   }
+}
+
+/** `text` framed as one chunk of a `Transfer-Encoding: chunked` body. */
+export function httpChunk(text: string): string {
+  return `${Buffer.byteLength(text).toString(16)}\r\n${text}\r\n`;
 }
 
 // A batch is stamped with one time: its notifications share the formatted string.

@@ -8,22 +8,39 @@ import { HeartbeatWheel } from '../heartbeat-wheel.js';
 import { TurnWrites } from '../turn-writes.js';
 import { SseStream, type SseWriterOptions } from './sse.writer.js';
 
-class FakeResponse extends EventEmitter {
-  closed = false;
+/** The stream writes its body straight to the socket; the response only ends or destroys. */
+class FakeSocket {
   destroyed = false;
-  writableEnded = false;
   writableLength = 0;
+  corked = 0;
   readonly written: string[] = [];
   write(chunk: string): boolean {
     this.written.push(chunk);
     return true;
   }
+  cork(): void {
+    this.corked++;
+  }
+  uncork(): void {
+    this.corked--;
+  }
+  destroySoon(): void {}
+}
+
+class FakeResponse extends EventEmitter {
+  closed = false;
+  destroyed = false;
+  writableEnded = false;
+  readonly socket = new FakeSocket();
+  get written(): string[] {
+    return this.socket.written;
+  }
   end(chunk: string): void {
-    this.written.push(chunk);
+    this.written.push(`end:${chunk}`);
     this.writableEnded = true;
   }
   destroy(): void {
-    this.destroyed = true;
+    this.destroyed = this.socket.destroyed = true;
   }
 }
 
@@ -47,18 +64,48 @@ const setup = () => {
 const asResponse = (r: FakeResponse) => r as unknown as ServerResponse;
 
 describe('SseStream', () => {
-  it('writes retry with the first frame, frames as they come, heartbeats as comments', () => {
+  const note = (seq: number) =>
+    new StoredNotification(seq, `ep-${seq}`, ['u'], 'chat', 't', '{}', 0, 0);
+  const event = (id: string) =>
+    `event: notification\nid: ${id}\ndata: {"id":"${id}","channel":"chat","type":"t","payload":{},"createdAt":"1970-01-01T00:00:00.000Z"}\n\n`;
+  const chunk = (text: string) => `${Buffer.byteLength(text).toString(16)}\r\n${text}\r\n`;
+
+  it('writes chunks: retry with the first event, events as they come, heartbeats as comments', () => {
     const { heartbeats, counts, options } = setup();
     const res = new FakeResponse();
     const items = new Subject<StreamItem>();
     const stream = new SseStream(asResponse(res), items, options);
-    const n = new StoredNotification(7, 'ep-7', ['u'], 'chat', 't', '{}', 0, 0);
     items.next({ kind: 'position', id: 'ep-6' });
-    items.next({ kind: 'notification', notification: n });
+    items.next({ kind: 'notification', notification: note(7) });
     stream.heartbeat();
-    expect(res.written).toEqual(['retry: 3000\nid: ep-6\n\n', n.sseFrame, ': heartbeat\n\n']);
+    stream.end('retry: 5\n\n');
+    expect(res.written).toEqual([
+      chunk('retry: 3000\nid: ep-6\n\n'),
+      chunk(event('ep-7')),
+      chunk(': heartbeat\n\n'),
+      'end:retry: 5\n\n',
+    ]);
     expect(counts).toEqual({ delivered: 1, heartbeats: 1, slow: 0 });
     expect(heartbeats.size).toBe(1);
+    // Everything written was held for the rest of the turn.
+    expect(res.socket.corked).toBe(1);
+    options.writes.flush();
+    expect(res.socket.corked).toBe(0);
+  });
+
+  it('writes unframed events to an HTTP/1.0 client, which gets no chunked encoding', () => {
+    const { options } = setup();
+    const res = new FakeResponse();
+    const items = new Subject<StreamItem>();
+    const stream = new SseStream(asResponse(res), items, options, false);
+    items.next({ kind: 'notification', notification: note(3) });
+    items.next({ kind: 'notification', notification: note(4) });
+    stream.heartbeat();
+    expect(res.written).toEqual([
+      `retry: 3000\n${event('ep-3')}`,
+      event('ep-4'),
+      ': heartbeat\n\n',
+    ]);
   });
 
   it('lets go of its subscription and heartbeat when the response closes', () => {
@@ -86,7 +133,7 @@ describe('SseStream', () => {
     const res = new FakeResponse();
     const items = new Subject<StreamItem>();
     new SseStream(asResponse(res), items, options);
-    res.writableLength = 2048;
+    res.socket.writableLength = 2048;
     items.next({ kind: 'position', id: 'ep-1' });
     expect([res.destroyed, counts.slow]).toEqual([true, 1]);
   });

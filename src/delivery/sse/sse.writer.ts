@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Observable, Subscription } from 'rxjs';
 import type { StreamItem } from '../../hub/notification-streams.js';
-import type { StoredNotification } from '../../notifications/notification.js';
+import { httpChunk, type StoredNotification } from '../../notifications/notification.js';
 import type { HeartbeatWheel } from '../heartbeat-wheel.js';
 import type { TurnWrites } from '../turn-writes.js';
 import { releaseHttpParser } from './http-parser-release.js';
@@ -32,11 +32,11 @@ const HEADERS = {
 
 // A comment carries no id, so it never moves the client's cursor.
 const HEARTBEAT = ': heartbeat\n\n';
+const HEARTBEAT_CHUNK = httpChunk(HEARTBEAT);
 
-function frameOf(item: StreamItem): string {
+/** The event for `item`, unframed (a notification's own chunk is cached on it). */
+function eventOf(item: Exclude<StreamItem, { kind: 'notification' }>): string {
   switch (item.kind) {
-    case 'notification':
-      return item.notification.sseFrame;
     case 'reset':
       return `event: reset\nid: ${item.id}\ndata: {"id":"${item.id}","reason":"cursor_unavailable"}\n\n`;
     case 'position':
@@ -48,10 +48,13 @@ function frameOf(item: StreamItem): string {
 /**
  * One user's stream written as Server-Sent Events straight to the response. Nest's @Sse pipeline
  * formats each event again for every connection and chains a promise and a tick per write, so
- * every event cost one syscall per connection; here a notification's frame is encoded once and
- * shared, and everything a connection gets in one event-loop turn leaves in one write
- * (TurnWrites). A heartbeat comment every `heartbeatMs` keeps proxies from closing
- * an idle stream and lets the client tell a dead connection from a quiet one.
+ * every event cost one syscall per connection. Here a notification's event is encoded once, as
+ * the HTTP chunk it travels in, and written as-is to every recipient's socket (through the
+ * response, Node would frame each write again, as four writes of its own); everything a
+ * connection gets in one event-loop turn leaves in one syscall (TurnWrites). An HTTP/1.0 client
+ * gets no chunked encoding, so its events go out unframed. A heartbeat comment every
+ * `heartbeatMs` keeps proxies from closing an idle stream and lets the client tell a dead
+ * connection from a quiet one.
  */
 export class SseStream {
   private retry: string;
@@ -61,6 +64,8 @@ export class SseStream {
     private readonly res: ServerResponse,
     items: Observable<StreamItem>,
     private readonly options: SseWriterOptions,
+    /** Whether the response body is `Transfer-Encoding: chunked` (not for HTTP/1.0 clients). */
+    private readonly chunked = true,
   ) {
     this.retry = `retry: ${options.retryMs}\n`;
     // The stream's own methods are the observer, so a connection allocates no closures for it.
@@ -72,11 +77,15 @@ export class SseStream {
   }
 
   next(item: StreamItem): void {
-    if (item.kind === 'notification') this.options.onDelivered(item.notification);
-    if (this.retry) {
-      this.write(this.retry + frameOf(item));
+    if (this.chunked && !this.retry && item.kind === 'notification') {
+      this.write(item.notification.sseChunk);
+    } else {
+      // The first event carries the reconnection delay, so it is framed on its own, once.
+      const event = item.kind === 'notification' ? eventText(item.notification) : eventOf(item);
+      this.write(this.frame(this.retry + event));
       this.retry = '';
-    } else this.write(frameOf(item));
+    }
+    if (item.kind === 'notification') this.options.onDelivered(item.notification);
   }
 
   /** Headers are out, so no status can tell the client: it reconnects and resumes by cursor. */
@@ -90,7 +99,7 @@ export class SseStream {
   }
 
   heartbeat(): void {
-    this.write(HEARTBEAT);
+    this.write(this.chunked ? HEARTBEAT_CHUNK : HEARTBEAT);
     this.options.onHeartbeat();
   }
 
@@ -105,13 +114,19 @@ export class SseStream {
     socket?.destroySoon();
   }
 
+  private frame(text: string): string {
+    return this.chunked ? httpChunk(text) : text;
+  }
+
+  /** Writes a piece of the response body, framed already, straight to the socket. */
   private write(chunk: string): void {
-    const res = this.res;
-    if (res.socket) this.options.writes.hold(res.socket);
-    res.write(chunk);
-    if (res.writableLength > this.options.maxBufferedBytes && !res.destroyed) {
+    const socket = this.res.socket;
+    if (!socket || socket.destroyed) return;
+    this.options.writes.hold(socket);
+    socket.write(chunk);
+    if (socket.writableLength > this.options.maxBufferedBytes) {
       this.options.onSlowClient();
-      res.destroy();
+      this.res.destroy();
     }
   }
 
@@ -119,6 +134,12 @@ export class SseStream {
     this.options.heartbeats.remove(this);
     this.subscription?.unsubscribe();
   };
+}
+
+/** A notification's event without its chunk framing (only the first event of a stream needs it). */
+function eventText(n: StoredNotification): string {
+  const chunk = n.sseChunk;
+  return chunk.slice(chunk.indexOf('\r\n') + 2, -2);
 }
 
 export function writeSse(
@@ -133,9 +154,11 @@ export function writeSse(
   // Tells the browser client how long a silence means a stalled stream (a buffering proxy).
   res.writeHead(200, { ...HEADERS, 'Heartbeat-Interval-Ms': String(options.heartbeatMs) });
   res.flushHeaders();
+  // Known once the headers are out, and before their table is released.
+  const chunked = res.chunkedEncoding;
   releaseRequestState(req, res);
   releaseHttpParser(req);
-  return new SseStream(res, items, options);
+  return new SseStream(res, items, options, chunked);
 }
 
 /**
