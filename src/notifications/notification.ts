@@ -79,10 +79,35 @@ export class StoredNotification {
     this._wsFrame = undefined;
   }
 
-  /** The WebSocket `notification` frame, as bytes, so no socket encodes it again. */
+  /**
+   * The WebSocket `notification` message as the complete frame on the wire, written as-is to
+   * every recipient's socket, so no socket frames it again.
+   */
   get wsFrame(): Buffer {
-    return (this._wsFrame ??= Buffer.from(`{"event":"notification","data":${this.json}}`));
+    return (this._wsFrame ??= wsTextFrame(`{"event":"notification","data":${this.json}}`));
   }
+}
+
+/**
+ * `text` as one final, unmasked WebSocket text frame (RFC 6455 §5.2), the way a server sends it
+ * without extensions (permessage-deflate is off).
+ */
+export function wsTextFrame(text: string): Buffer {
+  const length = Buffer.byteLength(text);
+  const head = length < 126 ? 2 : length < 65_536 ? 4 : 10;
+  const frame = Buffer.allocUnsafe(head + length);
+  frame[0] = 0x81; // FIN, opcode 1 (text)
+  if (head === 2) frame[1] = length;
+  else if (head === 4) {
+    frame[1] = 126;
+    frame.writeUInt16BE(length, 2);
+  } else {
+    frame[1] = 127;
+    frame.writeUInt32BE(Math.floor(length / 2 ** 32), 2);
+    frame.writeUInt32BE(length >>> 0, 6);
+  }
+  frame.write(text, head);
+  return frame;
 }
 
 /** `text` framed as one chunk of a `Transfer-Encoding: chunked` body. */

@@ -1,8 +1,15 @@
 import { describe, expect, it } from '@jest/globals';
+import type { EventEmitter } from 'node:events';
+import * as ws from 'ws';
 import { StoredNotification } from '../../notifications/notification.js';
 import { decodeClientFrame, errorFrame, notificationFrame } from './ws-protocol.js';
 
 const text = (v: unknown) => JSON.stringify(v);
+
+// ws's own frame parser: exported by the library, not by its type definitions.
+const { Receiver } = ws as unknown as {
+  Receiver: new (options: { isServer: boolean }) => EventEmitter & { write(chunk: Buffer): void };
+};
 
 describe('decodeClientFrame', () => {
   it('decodes subscribe with and without a cursor', () => {
@@ -68,14 +75,33 @@ describe('decodeClientFrame', () => {
 });
 
 describe('server frames', () => {
-  it('encodes a notification once and reuses the bytes', () => {
+  /** What a client reads from `frame`, decoded by ws's own parser. */
+  const received = (frame: Buffer) =>
+    new Promise<string>((resolve, reject) => {
+      const receiver = new Receiver({ isServer: false });
+      receiver.on('message', (data: Buffer, isBinary: boolean) =>
+        isBinary ? reject(new Error('binary')) : resolve(data.toString()),
+      );
+      receiver.on('error', reject);
+      receiver.write(frame);
+    });
+
+  it('encodes a notification once, as the whole frame a client reads', async () => {
     const n = new StoredNotification(1, 'e1-1', ['u'], 'chat', 't', '{"x":"é"}', 0, 0);
     const frame = notificationFrame(n);
-    expect(JSON.parse(frame.toString())).toEqual({
+    expect(JSON.parse(await received(frame))).toEqual({
       event: 'notification',
       data: JSON.parse(n.json),
     });
     expect(notificationFrame(n)).toBe(frame);
+  });
+
+  it('frames payloads of every length class (7-bit, 16-bit, 64-bit lengths)', async () => {
+    for (const size of [0, 125, 126, 65_535, 65_536, 200_000]) {
+      const payload = JSON.stringify({ text: 'é'.repeat(size) });
+      const n = new StoredNotification(2, 'e1-2', ['u'], 'chat', 't', payload, 0, 0);
+      expect(JSON.parse(await received(notificationFrame(n))).data.payload.text).toHaveLength(size);
+    }
   });
 
   it('encodes errors as {code, message}', () => {

@@ -90,7 +90,7 @@ export function decodeClientFrame(data: Buffer | string, isBinary: boolean): Dec
   }
 }
 
-/** Server → client `notification` frame: encoded once, the same bytes for every socket. */
+/** Server → client `notification` frame, whole (header and text): encoded once for every socket. */
 export function notificationFrame(n: StoredNotification): Buffer {
   return n.wsFrame;
 }

@@ -11,9 +11,15 @@ class FakePeer implements WsPeer {
   bufferedAmount = 0;
   readonly sent: { event: string; data: unknown }[] = [];
   closedWith?: { code: number; reason: string };
-  send(data: string | Buffer, options: { binary: boolean }): void {
+  send(data: string, options: { binary: boolean }): void {
     expect(options.binary).toBe(false);
-    this.sent.push(JSON.parse(data.toString()));
+    this.sent.push(JSON.parse(data));
+  }
+  /** Shared frames come whole: a text frame of the server (no mask), short enough here. */
+  write(frame: Buffer): boolean {
+    expect([frame[0], frame[1] < 126]).toEqual([0x81, true]);
+    this.sent.push(JSON.parse(frame.subarray(2).toString()));
+    return true;
   }
   ping(): void {}
   close(code: number, reason: string): void {

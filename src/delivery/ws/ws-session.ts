@@ -17,11 +17,16 @@ import {
 import { WsRateLimiter } from './ws-rate-limiter.js';
 import type { Corkable, TurnWrites } from '../turn-writes.js';
 
+/** The peer's TCP socket: held corked for the rest of a turn, and written shared frames as-is. */
+export interface WsSocket extends Corkable {
+  write(frame: Buffer): boolean;
+}
+
 /** The part of a `ws` WebSocket a session uses (a fake stands in for it in unit tests). */
 export interface WsPeer {
   readonly readyState: number;
   readonly bufferedAmount: number;
-  send(data: string | Buffer, options: { binary: boolean }): void;
+  send(data: string, options: { binary: boolean }): void;
   ping(): void;
   close(code: number, reason: string): void;
   terminate(): void;
@@ -70,8 +75,7 @@ export class WsSession {
 
   constructor(
     private readonly peer: WsPeer,
-    /** The peer's TCP socket, held corked for the rest of a turn once written to. */
-    private readonly socket: Corkable,
+    private readonly socket: WsSocket,
     private readonly userId: string,
     private readonly tokenExpiresAt: number,
     private readonly streams: NotificationStreams,
@@ -200,10 +204,16 @@ export class WsSession {
     this.close(WsClose.serviceRestart, 'server closing');
   }
 
+  /**
+   * A Buffer is a complete WebSocket frame shared by every recipient (a notification): it goes to
+   * the socket as-is. ws writes each frame whole and at once, and with no extensions nothing of
+   * its own is in flight between them. The session's own messages (text) go through ws.
+   */
   private send(frame: string | Buffer): void {
     if (this.ended || this.peer.readyState !== OPEN) return;
     this.settings.writes.hold(this.socket);
-    this.peer.send(frame, TEXT);
+    if (typeof frame === 'string') this.peer.send(frame, TEXT);
+    else this.socket.write(frame);
     // Buffering without bound for a client that does not read would let one slow reader exhaust
     // memory; it resumes by cursor when it reconnects.
     if (this.peer.bufferedAmount > this.settings.maxBufferedBytes) {
