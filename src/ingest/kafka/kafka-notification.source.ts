@@ -271,7 +271,9 @@ export class KafkaNotificationSource implements NotificationSource {
     const log = `${topic}:${partition}`;
     for (let i = 0; i < messages.length; i += CHUNK) {
       // Stopping or rebalanced away: what is handled so far is committed, the rest is refetched.
-      if (!isRunning() || isStale()) return this.commitBeforeLeaving(commits);
+      // (`wanted` goes false as stop() begins, before kafkajs's own flag: this batch's commit
+      // must land before the consumer leaves the group.)
+      if (!isRunning() || !this.wanted || isStale()) return this.commitBeforeLeaving(commits);
       const chunk = messages.slice(i, i + CHUNK);
       const inputs: NotificationInput[] = [];
       const dead: Message[] = [];
@@ -321,7 +323,7 @@ export class KafkaNotificationSource implements NotificationSource {
       }
     }
     this.failures.delete(`${topic}:${partition}`);
-    if (!isRunning()) await this.commitBeforeLeaving(commits);
+    if (!isRunning() || !this.wanted) await this.commitBeforeLeaving(commits);
   }
 
   private async commitBeforeLeaving(commits: OffsetCommits): Promise<void> {
