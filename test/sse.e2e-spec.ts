@@ -263,26 +263,32 @@ describe('SSE delivery', () => {
     sse.close();
   });
 
+  /** A stream opened by hand over TCP; `version` is the request line's end (and any headers). */
+  const rawStream = async (user: string, version: string) => {
+    const socket = net.connect(Number(new URL(gw.url).port), '127.0.0.1');
+    await once(socket, 'connect');
+    let text = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (d: string) => (text += d));
+    const token = await gw.token(user);
+    socket.write(
+      `GET /v1/notifications/stream ${version}\r\nAuthorization: Bearer ${token}\r\n\r\n`,
+    );
+    await until('the stream to open', () => text.includes('retry:'));
+    return { socket, received: () => text };
+  };
+
   // A stream's connection lets go of its HTTP parser once the headers are out (http-parser-release.ts):
   // the server must still notice the client leaving, and ignore whatever the client sends.
   it('over a raw connection: ignores bytes sent after the request, and frees the slot when the client half-closes', async () => {
     await until('earlier tests’ connections to close', () => limiter.total === 0);
-    const socket = net.connect(Number(new URL(gw.url).port), '127.0.0.1');
-    await once(socket, 'connect');
-    let received = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (d: string) => (received += d));
-    const token = await gw.token('raw');
-    socket.write(
-      `GET /v1/notifications/stream HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n\r\n`,
-    );
-    await until('the stream to open', () => received.includes('retry:'));
-    expect(received).toMatch(/^HTTP\/1\.1 200/);
+    const { socket, received } = await rawStream('raw', 'HTTP/1.1\r\nHost: x');
+    expect(received()).toMatch(/^HTTP\/1\.1 200/);
     // A pipelined request, and garbage: neither is answered, neither breaks the stream.
     socket.write('GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n\u0000\u0001 not http at all\r\n');
     const { results } = await gw.publish(note('raw', 'after the noise'));
-    await until('the notification', () => received.includes(`id: ${results[0].id}`));
-    expect(received.match(/HTTP\/1\.1 /g)).toHaveLength(1);
+    await until('the notification', () => received().includes(`id: ${results[0].id}`));
+    expect(received().match(/HTTP\/1\.1 /g)).toHaveLength(1);
     expect(limiter.countFor('raw')).toBe(1);
     // Half-close: the client says it will send nothing more. The server closes its side too.
     socket.end();
@@ -292,17 +298,10 @@ describe('SSE delivery', () => {
   });
 
   it('streams to an HTTP/1.0 client without chunked encoding, the body ending with the connection', async () => {
-    const socket = net.connect(Number(new URL(gw.url).port), '127.0.0.1');
-    await once(socket, 'connect');
-    let received = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (d: string) => (received += d));
-    const token = await gw.token('old');
-    socket.write(`GET /v1/notifications/stream HTTP/1.0\r\nAuthorization: Bearer ${token}\r\n\r\n`);
-    await until('the stream to open', () => received.includes('retry:'));
+    const { socket, received } = await rawStream('old', 'HTTP/1.0');
     const { results } = await gw.publish(note('old', 'plain'));
-    await until('the notification', () => received.includes(`id: ${results[0].id}`));
-    const [head, body] = received.split('\r\n\r\n');
+    await until('the notification', () => received().includes(`id: ${results[0].id}`));
+    const [head, body] = received().split('\r\n\r\n');
     expect(head).toMatch(/^HTTP\/1\.1 200/);
     expect(head.toLowerCase()).not.toContain('transfer-encoding');
     // Events straight after the headers, no chunk sizes between them.
