@@ -4,7 +4,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CONNECTION_LIMITER } from '../src/app.tokens.js';
+import type { LocalConnectionLimiter } from '../src/connections/connection-limiter.js';
 import { startGateway, type TestGateway } from './support/gateway.js';
+import { until } from './support/wait.js';
 import { connectWs, refusal } from './support/ws-client.js';
 
 /** A throwaway self-signed certificate for 127.0.0.1, made with the system's openssl. */
@@ -94,6 +97,39 @@ describe('HTTPS and WSS', () => {
     const id = (JSON.parse(published.body) as { results: { id: string }[] }).results[0].id;
     expect((await c.next('notification')).data).toMatchObject({ id, payload: { secure: true } });
     await c.close();
+  });
+
+  // The stream releases its connection's HTTP parser (http-parser-release.ts) over TLS as well.
+  it('streams SSE over HTTPS, and frees the slot when the client goes', async () => {
+    const limiter = gw.app.get<LocalConnectionLimiter>(CONNECTION_LIMITER);
+    let text = '';
+    const req = https.get(`${base}/v1/notifications/stream`, {
+      ca,
+      headers: { authorization: `Bearer ${await gw.token('tls-sse')}` },
+    });
+    req.on('response', (res) => {
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+    });
+    req.on('error', () => undefined);
+    await until('the stream to open', () => text.includes('retry:'));
+    const published = await httpsRequest(
+      `${base}/v1/notifications`,
+      {
+        method: 'POST',
+        ca,
+        headers: {
+          authorization: `Bearer ${await gw.publisherToken()}`,
+          'content-type': 'application/json',
+        },
+      },
+      JSON.stringify({ userId: 'tls-sse', channel: 'chat', type: 't', payload: { n: 1 } }),
+    );
+    const id = (JSON.parse(published.body) as { results: { id: string }[] }).results[0].id;
+    await until('the notification', () => text.includes(`id: ${id}`));
+    expect(limiter.countFor('tls-sse')).toBe(1);
+    req.destroy();
+    await until('the slot to be freed', () => limiter.countFor('tls-sse') === 0);
   });
 
   it('refuses a WSS upgrade without a token with 401 over TLS', async () => {
