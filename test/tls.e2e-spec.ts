@@ -73,14 +73,8 @@ describe('HTTPS and WSS', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('serves HTTPS and delivers over WSS on the same port', async () => {
-    const c = await connectWs(`wss://127.0.0.1:${gw.port}/v1/ws`, {
-      ca,
-      headers: { authorization: `Bearer ${await gw.token('tls-user')}` },
-    });
-    c.send('subscribe', { channels: ['chat'] });
-    await c.next('subscribed');
-
+  /** Publishes over HTTPS; resolves with the notification's id. */
+  const publish = async (userId: string, payload: object): Promise<string> => {
     const published = await httpsRequest(
       `${base}/v1/notifications`,
       {
@@ -91,10 +85,21 @@ describe('HTTPS and WSS', () => {
           'content-type': 'application/json',
         },
       },
-      JSON.stringify({ userId: 'tls-user', channel: 'chat', type: 't', payload: { secure: true } }),
+      JSON.stringify({ userId, channel: 'chat', type: 't', payload }),
     );
     expect(published.status).toBe(202);
-    const id = (JSON.parse(published.body) as { results: { id: string }[] }).results[0].id;
+    return (JSON.parse(published.body) as { results: { id: string }[] }).results[0].id;
+  };
+
+  it('serves HTTPS and delivers over WSS on the same port', async () => {
+    const c = await connectWs(`wss://127.0.0.1:${gw.port}/v1/ws`, {
+      ca,
+      headers: { authorization: `Bearer ${await gw.token('tls-user')}` },
+    });
+    c.send('subscribe', { channels: ['chat'] });
+    await c.next('subscribed');
+
+    const id = await publish('tls-user', { secure: true });
     expect((await c.next('notification')).data).toMatchObject({ id, payload: { secure: true } });
     await c.close();
   });
@@ -113,19 +118,7 @@ describe('HTTPS and WSS', () => {
     });
     req.on('error', () => undefined);
     await until('the stream to open', () => text.includes('retry:'));
-    const published = await httpsRequest(
-      `${base}/v1/notifications`,
-      {
-        method: 'POST',
-        ca,
-        headers: {
-          authorization: `Bearer ${await gw.publisherToken()}`,
-          'content-type': 'application/json',
-        },
-      },
-      JSON.stringify({ userId: 'tls-sse', channel: 'chat', type: 't', payload: { n: 1 } }),
-    );
-    const id = (JSON.parse(published.body) as { results: { id: string }[] }).results[0].id;
+    const id = await publish('tls-sse', { n: 1 });
     await until('the notification', () => text.includes(`id: ${id}`));
     expect(limiter.countFor('tls-sse')).toBe(1);
     req.destroy();
