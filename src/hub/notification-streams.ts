@@ -79,7 +79,7 @@ class UserStream implements HubListener {
     this.attached = true;
     if (this.options.after === null) {
       const head = await this.history.head();
-      this.moveTo(head);
+      this.moveTo(parseEventId(head)!);
       if (!this.closed) this.subscriber.next({ kind: 'position', id: head });
     } else {
       await this.replay(this.options.after);
@@ -111,9 +111,9 @@ class UserStream implements HubListener {
       // History started a new sequence (Redis came back empty): the position held here means
       // nothing in it, and what the new one numbered before this may not have reached us. The
       // client refetches its state and continues from just before this notification.
-      const reset = formatEventId(n.id.slice(0, n.id.indexOf('-')), n.seq - 1);
+      const reset = { epoch: n.id.slice(0, n.id.indexOf('-')), seq: n.seq - 1 };
       this.moveTo(reset);
-      this.subscriber.next({ kind: 'reset', id: reset });
+      this.subscriber.next({ kind: 'reset', id: formatEventId(reset.epoch, reset.seq) });
     }
     if (n.seq <= this.last) return;
     this.last = n.seq;
@@ -123,17 +123,15 @@ class UserStream implements HubListener {
     this.subscriber.next({ kind: 'notification', notification: n });
   }
 
-  /** Takes `id` (one this service issued) as the stream's position. */
-  private moveTo(id: string): void {
-    const cursor = parseEventId(id)!;
+  /** Takes `cursor` as the stream's position. */
+  private moveTo(cursor: Cursor): void {
     this.last = cursor.seq;
     this.epochPrefix = `${cursor.epoch}-`;
   }
 
   private async replay(from: Cursor): Promise<void> {
     let after = from;
-    this.last = after.seq;
-    this.epochPrefix = `${after.epoch}-`;
+    this.moveTo(after);
     for (;;) {
       const page = await this.history.read(this.userId, after, {
         channels: this.options.channels,
@@ -141,7 +139,7 @@ class UserStream implements HubListener {
       });
       if (this.subscriber.closed) return;
       if (page.kind === 'reset') {
-        this.moveTo(page.head);
+        this.moveTo(parseEventId(page.head)!);
         this.subscriber.next({ kind: 'reset', id: page.head });
         return;
       }

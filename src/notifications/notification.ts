@@ -58,14 +58,14 @@ export class StoredNotification {
       `"payload":${this.payloadJson},"createdAt":"${isoTime(this.createdAt)}"}`);
   }
 
-  /**
-   * The whole SSE event (no field can hold a line break) as one HTTP/1.1 chunk of the stream's
-   * body, written as-is to every connection's socket.
-   */
+  /** The whole SSE event (no field can hold a line break). */
+  get sseEvent(): string {
+    return `event: notification\nid: ${this.id}\ndata: ${this.json}\n\n`;
+  }
+
+  /** The SSE event as one HTTP/1.1 chunk of a stream's body, written as-is to every socket. */
   get sseChunk(): string {
-    return (this._sseChunk ??= httpChunk(
-      `event: notification\nid: ${this.id}\ndata: ${this.json}\n\n`,
-    ));
+    return (this._sseChunk ??= httpChunk(this.sseEvent));
   }
 
   /**

@@ -14,7 +14,7 @@ import { parseChannels, parseCursor } from '../stream-query.js';
 import { UserStreamController } from '../user-stream-controller.decorator.js';
 import { HeartbeatWheel } from '../heartbeat-wheel.js';
 import { TurnWrites } from '../turn-writes.js';
-import { writeSse, type SseStream, type SseWriterOptions } from './sse.writer.js';
+import { sseHeaders, writeSse, type SseStream, type SseWriterOptions } from './sse.writer.js';
 
 @UserStreamController()
 export class SseController {
@@ -31,7 +31,7 @@ export class SseController {
     this.heartbeats = new HeartbeatWheel(config.SSE_HEARTBEAT_MS, (s) => s.heartbeat());
     this.writer = {
       retryMs: config.SSE_RETRY_MS,
-      heartbeatMs: config.SSE_HEARTBEAT_MS,
+      headers: sseHeaders(config.SSE_HEARTBEAT_MS),
       heartbeats: this.heartbeats,
       writes: new TurnWrites(),
       maxBufferedBytes: config.SSE_MAX_PENDING_BYTES,

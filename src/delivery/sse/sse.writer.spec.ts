@@ -6,7 +6,7 @@ import type { StreamItem } from '../../hub/notification-streams.js';
 import { StoredNotification } from '../../notifications/notification.js';
 import { HeartbeatWheel } from '../heartbeat-wheel.js';
 import { TurnWrites } from '../turn-writes.js';
-import { SseStream, type SseWriterOptions } from './sse.writer.js';
+import { SseStream, sseHeaders, type SseWriterOptions } from './sse.writer.js';
 
 /** The stream writes its body straight to the socket; the response only ends or destroys. */
 class FakeSocket {
@@ -49,7 +49,7 @@ const setup = () => {
   const counts = { delivered: 0, heartbeats: 0, slow: 0 };
   const options: SseWriterOptions = {
     retryMs: 3000,
-    heartbeatMs: 60_000,
+    headers: sseHeaders(60_000),
     heartbeats,
     writes: new TurnWrites(),
     maxBufferedBytes: 1024,

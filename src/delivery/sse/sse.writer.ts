@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Observable, Subscription } from 'rxjs';
 import type { StreamItem } from '../../hub/notification-streams.js';
 import { httpChunk, type StoredNotification } from '../../notifications/notification.js';
@@ -9,7 +9,8 @@ import { releaseHttpParser } from './http-parser-release.js';
 /** Shared by every stream of a controller, so a connection carries no closures of its own. */
 export interface SseWriterOptions {
   readonly retryMs: number;
-  readonly heartbeatMs: number;
+  /** The response headers, the same for every stream (see `sseHeaders`). */
+  readonly headers: OutgoingHttpHeaders;
   readonly heartbeats: HeartbeatWheel<SseStream>;
   readonly writes: TurnWrites;
   /** Past this many bytes waiting for a client that does not read, it is dropped and resumes by cursor. */
@@ -20,15 +21,21 @@ export interface SseWriterOptions {
   readonly onError: (err: unknown) => void;
 }
 
-/** What Nest's @Sse sends, so proxies treat the stream the same way. */
-const HEADERS = {
-  'Content-Type': 'text/event-stream',
-  Connection: 'keep-alive',
-  'Cache-Control': 'private, no-cache, no-store, must-revalidate, max-age=0, no-transform',
-  Pragma: 'no-cache',
-  Expires: '0',
-  'X-Accel-Buffering': 'no',
-};
+/**
+ * What Nest's @Sse sends, so proxies treat the stream the same way, and the heartbeat interval,
+ * which tells the browser client how long a silence means a stalled stream (a buffering proxy).
+ */
+export function sseHeaders(heartbeatMs: number): OutgoingHttpHeaders {
+  return {
+    'Content-Type': 'text/event-stream',
+    Connection: 'keep-alive',
+    'Cache-Control': 'private, no-cache, no-store, must-revalidate, max-age=0, no-transform',
+    Pragma: 'no-cache',
+    Expires: '0',
+    'X-Accel-Buffering': 'no',
+    'Heartbeat-Interval-Ms': String(heartbeatMs),
+  };
+}
 
 // A comment carries no id, so it never moves the client's cursor.
 const HEARTBEAT = ': heartbeat\n\n';
@@ -81,7 +88,7 @@ export class SseStream {
       this.write(item.notification.sseChunk);
     } else {
       // The first event carries the reconnection delay, so it is framed on its own, once.
-      const event = item.kind === 'notification' ? eventText(item.notification) : eventOf(item);
+      const event = item.kind === 'notification' ? item.notification.sseEvent : eventOf(item);
       this.write(this.frame(this.retry + event));
       this.retry = '';
     }
@@ -136,12 +143,6 @@ export class SseStream {
   };
 }
 
-/** A notification's event without its chunk framing (only the first event of a stream needs it). */
-function eventText(n: StoredNotification): string {
-  const chunk = n.sseChunk;
-  return chunk.slice(chunk.indexOf('\r\n') + 2, -2);
-}
-
 export function writeSse(
   req: IncomingMessage,
   res: ServerResponse,
@@ -151,8 +152,7 @@ export function writeSse(
   req.socket.setNoDelay(true);
   req.socket.setKeepAlive(true);
   req.socket.setTimeout(0);
-  // Tells the browser client how long a silence means a stalled stream (a buffering proxy).
-  res.writeHead(200, { ...HEADERS, 'Heartbeat-Interval-Ms': String(options.heartbeatMs) });
+  res.writeHead(200, options.headers);
   res.flushHeaders();
   // Known once the headers are out, and before their table is released.
   const chunked = res.chunkedEncoding;

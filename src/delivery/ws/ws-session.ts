@@ -52,7 +52,7 @@ export interface WsSessionEvents {
 }
 
 const OPEN = 1;
-// Every frame is JSON text, including the shared notification frames held as bytes.
+// The session's own messages are JSON text (shared notification frames come whole, as bytes).
 const TEXT = { binary: false } as const;
 
 /**

@@ -85,9 +85,10 @@ export const DLQ_HEADERS = {
 
 /**
  * Reads notifications from Kafka into the ingest, at least once: a record's offset is resolved
- * and queued for commit only after the store accepted it (or it went to the dead-letter topic). A store failure pauses that partition and refetches it after a backoff
- * from the first unresolved record. Redeliveries carry the same dedupe key, so the store drops
- * them. A crashed consumer is replaced by a fresh one after a backoff; `state` says which.
+ * and queued for commit (OffsetCommits) only after the store accepted it (or it went to the
+ * dead-letter topic). A store failure pauses that partition and refetches it after a backoff from
+ * the first unresolved record. A redelivered record carries the same dedupe key or offset, so the
+ * store drops it. A crashed consumer is replaced by a fresh one after a backoff; `state` says which.
  */
 export class KafkaNotificationSource implements NotificationSource {
   readonly name = 'kafka';
@@ -165,11 +166,12 @@ export class KafkaNotificationSource implements NotificationSource {
       createPartitioner: Partitioners.DefaultPartitioner,
       allowAutoTopicCreation: true,
     });
-    // Once the consumer is stopping, kafkajs's `consumer.commitOffsets` silently does nothing; a
-    // batch's own commit function goes to the group directly, so the last offsets still land.
-    let viaGroup: EachBatchPayload['commitOffsetsIfNecessary'] | undefined;
+    // Commits go through a batch's own commit function, straight to the group: once the consumer
+    // is stopping, kafkajs's `consumer.commitOffsets` silently does nothing, and the last offsets
+    // must still land. Offsets are pending only once a batch has run, so the function is there.
+    let viaGroup: EachBatchPayload['commitOffsetsIfNecessary'] = async () => {};
     const commits = new OffsetCommits(
-      (offsets) => (viaGroup ? viaGroup(byTopic(offsets)) : consumer.commitOffsets([...offsets])),
+      (offsets) => viaGroup(byTopic(offsets)),
       COMMIT_INTERVAL_MS,
       (err) => this.logger.warn(`offset commit: ${err.message}`),
     );
@@ -210,9 +212,9 @@ export class KafkaNotificationSource implements NotificationSource {
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
-        // Batches of different partitions overlap, so one batch's offset commit (kafkajs commits
-        // after every batch) no longer holds up the next: S3 over Kafka costs 12% less CPU per
-        // delivery. A partition's own records are still handled in order, one batch at a time.
+        // Batches of different partitions overlap (one partition's wait for the store or a commit
+        // no longer holds up the others); a partition's own records are still handled in order,
+        // one batch at a time.
         partitionsConsumedConcurrently: 4,
         eachBatch: (payload) => {
           viaGroup = payload.commitOffsetsIfNecessary;
@@ -322,7 +324,7 @@ export class KafkaNotificationSource implements NotificationSource {
         throw err;
       }
     }
-    this.failures.delete(`${topic}:${partition}`);
+    this.failures.delete(log);
     if (!isRunning() || !this.wanted) await this.commitBeforeLeaving(commits);
   }
 
