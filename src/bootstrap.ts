@@ -6,6 +6,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { apiDocsEnabled, setupApiDocs } from './api-docs/api-docs.js';
 import { AppModule } from './app.module.js';
 import type { AppConfig } from './config/app-config.js';
+import { corsOptions } from './common/cors.options.js';
 import { JsonExceptionFilter } from './common/http-exception.filter.js';
 import { NotificationWsAdapter } from './delivery/ws/ws.adapter.js';
 import { accessLog } from './logging/access-log.middleware.js';
@@ -28,26 +29,16 @@ export async function createApp(
   });
   app.useWebSocketAdapter(new NotificationWsAdapter(app, config));
   app.use(accessLog());
-  if (config.CORS_ALLOWED_ORIGINS) {
-    // Only the listed origins: a browser page elsewhere cannot read a stream or publish, and the
-    // tokens a page holds (header or cookie) work only from there.
-    app.enableCors({
-      origin: config.CORS_ALLOWED_ORIGINS,
-      credentials: true,
-      allowedHeaders: ['Authorization', 'Content-Type', 'Last-Event-ID', 'X-Request-Id'],
-      // The browser client reads the heartbeat interval and Retry-After from a cross-origin answer.
-      exposedHeaders: ['Heartbeat-Interval-Ms', 'Retry-After', 'X-Request-Id'],
-      maxAge: 600,
-    });
-  }
+  if (config.CORS_ALLOWED_ORIGINS) app.enableCors(corsOptions(config.CORS_ALLOWED_ORIGINS));
+  // Only the dev token form reads a body through Nest; the publish route reads its own.
   app.useBodyParser('json', { limit: config.PUBLISH_MAX_BODY_BYTES });
   app.useGlobalFilters(new JsonExceptionFilter());
   app.disable('x-powered-by');
-  // No answer here is cacheable (the client assets set their own ETag): hashing every publish
-  // answer for one would be wasted.
+  // No answer here is cacheable (the client assets set their own ETag): hashing every answer for
+  // one would be wasted.
   app.set('etag', false);
   app.enableShutdownHooks();
-  if (apiDocsEnabled(config)) setupApiDocs(app);
+  if (apiDocsEnabled(config)) setupApiDocs(app, config);
   return app;
 }
 

@@ -60,4 +60,28 @@ describe('CORS', () => {
       await res.body?.cancel();
     }
   });
+
+  it('lets a listed origin publish and read the answer, and no other origin read it', async () => {
+    for (const [origin, allowed] of [
+      ['https://app.example', 'https://app.example'],
+      ['https://evil.example', null],
+    ] as const) {
+      const res = await fetch(`${gw.url}/v1/notifications`, {
+        method: 'POST',
+        headers: {
+          origin,
+          authorization: `Bearer ${await gw.publisherToken()}`,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({ userId: 'cors-user', type: 't' }),
+      });
+      expect(res.status).toBe(202);
+      expect(res.headers.get('access-control-allow-origin')).toBe(allowed);
+      if (allowed) {
+        expect(res.headers.get('access-control-allow-credentials')).toBe('true');
+        expect(res.headers.get('access-control-expose-headers')).toContain('X-Request-Id');
+      }
+      await res.body?.cancel();
+    }
+  });
 });

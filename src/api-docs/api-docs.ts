@@ -1,7 +1,9 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import type { AppConfig } from '../config/app-config.js';
+import { PUBLISH_PATH } from '../publish/publish.route.js';
 import { errorSchema, TOKEN_DESCRIPTION } from './openapi.schemas.js';
+import { publishOperation } from './publish.operation.js';
 
 export const API_DOCS_PATH = 'docs';
 
@@ -10,8 +12,8 @@ export function apiDocsEnabled(config: AppConfig): boolean {
   return config.API_DOCS_ENABLED ?? !config.production;
 }
 
-export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
-  const config = new DocumentBuilder()
+export function buildOpenApiDocument(app: INestApplication, config: AppConfig): OpenAPIObject {
+  const info = new DocumentBuilder()
     .setTitle('Notification gateway')
     .setDescription(
       'Publishes notifications (HTTP here, or Kafka) and streams them per user to browsers. ' +
@@ -27,17 +29,20 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addCookieAuth('access_token', { type: 'apiKey', in: 'cookie', name: 'access_token' })
     .addSecurity('query', { type: 'apiKey', in: 'query', name: 'access_token' })
     .build();
-  const document = SwaggerModule.createDocument(app, config);
+  const document = SwaggerModule.createDocument(app, info);
   document.components = {
     ...document.components,
     schemas: { ...document.components?.schemas, Error: errorSchema },
   };
+  if (config.HTTP_PUBLISH_ENABLED) {
+    document.paths[PUBLISH_PATH] = { ...document.paths[PUBLISH_PATH], post: publishOperation };
+  }
   return document;
 }
 
 /** `/docs` (Swagger UI) and `/docs-json` (the document). */
-export function setupApiDocs(app: INestApplication): void {
-  SwaggerModule.setup(API_DOCS_PATH, app, () => buildOpenApiDocument(app), {
+export function setupApiDocs(app: INestApplication, config: AppConfig): void {
+  SwaggerModule.setup(API_DOCS_PATH, app, () => buildOpenApiDocument(app, config), {
     raw: ['json'],
   });
 }

@@ -3,7 +3,6 @@ import { Global, Module } from '@nestjs/common';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG, TOKEN_SETTINGS } from '../app.tokens.js';
 import { JwtAuthGuard } from './jwt-auth.guard.js';
-import { PublishScopeGuard } from './publish-scope.guard.js';
 import { TokenVerifier, type TokenSettings } from './token-verifier.js';
 
 @Global()
@@ -26,8 +25,7 @@ import { TokenVerifier, type TokenSettings } from './token-verifier.js';
       useFactory: (s: TokenSettings) => new TokenVerifier(s),
     },
     JwtAuthGuard,
-    PublishScopeGuard,
   ],
-  exports: [TOKEN_SETTINGS, TokenVerifier, JwtAuthGuard, PublishScopeGuard],
+  exports: [TOKEN_SETTINGS, TokenVerifier, JwtAuthGuard],
 })
 export class AuthModule {}

@@ -27,7 +27,7 @@ export class JwtAuthGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<AuthedRequest>();
     try {
-      req[PRINCIPAL] = await authenticate(this.verifier, req);
+      await authenticateRequest(this.verifier, req);
     } catch (err) {
       const transport = connectionTransport(this.reflector, context);
       if (transport && err instanceof UnauthorizedException)
@@ -54,6 +54,16 @@ export async function authenticate(
     }
     throw err;
   }
+}
+
+/** Authenticates `req` and keeps its principal for the handler and the access log. */
+export async function authenticateRequest(
+  verifier: TokenVerifier,
+  req: IncomingMessage,
+): Promise<Principal> {
+  const principal = await authenticate(verifier, req);
+  (req as AuthedRequest)[PRINCIPAL] = principal;
+  return principal;
 }
 
 export function principalOf(req: IncomingMessage): Principal {

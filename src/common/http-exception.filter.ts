@@ -40,39 +40,43 @@ const BODY_PARSER_ERRORS: Record<string, { status: number; error: string; messag
  */
 @Catch()
 export class JsonExceptionFilter implements ExceptionFilter {
-  private readonly logger = new Logger('Errors');
-
   catch(exception: unknown, host: ArgumentsHost): void {
-    const res = host.switchToHttp().getResponse<ServerResponse>();
-    const body = this.toBody(exception);
-    if (res.headersSent) {
-      res.destroy();
-      return;
-    }
-    res.statusCode = body.statusCode;
-    if (exception instanceof StoreUnavailableError) {
-      res.setHeader('Retry-After', String(exception.retryAfterSeconds));
-    }
-    res.setHeader('Content-Type', 'application/json; charset=utf-8');
-    if (body.statusCode === 401) res.setHeader('WWW-Authenticate', 'Bearer error="invalid_token"');
-    res.end(JSON.stringify(body));
+    sendError(host.switchToHttp().getResponse<ServerResponse>(), exception);
   }
+}
 
-  private toBody(exception: unknown): ErrorBody {
-    if (exception instanceof HttpException) return httpErrorBody(exception);
-    if (exception instanceof StoreUnavailableError) {
-      return {
-        statusCode: 503,
-        error: 'unavailable',
-        message: 'notifications cannot be stored right now; nothing was stored, retry later',
-      };
-    }
-    const type = (exception as { type?: string })?.type;
-    const known = type ? BODY_PARSER_ERRORS[type] : undefined;
-    if (known) return { statusCode: known.status, error: known.error, message: known.message };
-    this.logger.error(exception instanceof Error ? exception.stack : String(exception));
-    return { statusCode: 500, error: 'internal_error', message: 'internal server error' };
+const logger = new Logger('Errors');
+
+/** Answers `exception` in the shared JSON shape; also used by routes that run outside Nest. */
+export function sendError(res: ServerResponse, exception: unknown): void {
+  const body = errorBody(exception);
+  if (res.headersSent) {
+    res.destroy();
+    return;
   }
+  res.statusCode = body.statusCode;
+  if (exception instanceof StoreUnavailableError) {
+    res.setHeader('Retry-After', String(exception.retryAfterSeconds));
+  }
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  if (body.statusCode === 401) res.setHeader('WWW-Authenticate', 'Bearer error="invalid_token"');
+  res.end(JSON.stringify(body));
+}
+
+function errorBody(exception: unknown): ErrorBody {
+  if (exception instanceof HttpException) return httpErrorBody(exception);
+  if (exception instanceof StoreUnavailableError) {
+    return {
+      statusCode: 503,
+      error: 'unavailable',
+      message: 'notifications cannot be stored right now; nothing was stored, retry later',
+    };
+  }
+  const type = (exception as { type?: string })?.type;
+  const known = type ? BODY_PARSER_ERRORS[type] : undefined;
+  if (known) return { statusCode: known.status, error: known.error, message: known.message };
+  logger.error(exception instanceof Error ? exception.stack : String(exception));
+  return { statusCode: 500, error: 'internal_error', message: 'internal server error' };
 }
 
 /** The JSON body of an HttpException; also used for WebSocket upgrades refused before Nest runs. */

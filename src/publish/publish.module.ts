@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { PublishController } from './publish.controller.js';
+import { PublishRoute } from './publish.route.js';
 
-@Module({ controllers: [PublishController] })
+@Module({ providers: [PublishRoute] })
 export class PublishModule {}
