@@ -39,31 +39,81 @@ function table(header: string[], rows: string[][]): string {
   ].join('\n');
 }
 
-/** Every row, then each service figure divided by the floor's figure from the same run. */
+const key = (r: Row) => `${r.scenario}\u0000${r.transport}\u0000${r.label}`;
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const round4 = (x: number) => Number(x.toPrecision(4));
+
+/**
+ * One row per scenario, case and server: with `--rounds`, each numeric figure is the median over
+ * the rounds, and the note gives the spread of the figures the issue's targets are about.
+ */
+export function mergeRounds(rows: Row[]): Row[] {
+  const groups = new Map<string, Row[]>();
+  for (const r of rows) {
+    const k = `${key(r)}\u0000${r.target}`;
+    groups.set(k, [...(groups.get(k) ?? []), r]);
+  }
+  return [...groups.values()].map((group) => {
+    if (group.length === 1) return group[0];
+    const merged: Row = { ...group[0], round: undefined };
+    for (const [k] of COLUMNS) {
+      const xs = group.map((r) => r[k]).filter((v): v is number => typeof v === 'number');
+      if (xs.length === group.length)
+        (merged as unknown as Record<string, number>)[k] = round4(median(xs));
+    }
+    const spread = (['perSec', 'p99', 'cpuPer1k'] as const)
+      .filter((k) => typeof merged[k] === 'number')
+      .map((k) => {
+        const xs = group.map((r) => r[k] as number);
+        return `${k} ${Math.min(...xs)}–${Math.max(...xs)}`;
+      });
+    merged.note = [`median of ${group.length} rounds; ${spread.join(', ')}`, group[0].note]
+      .filter(Boolean)
+      .join('; ');
+    return merged;
+  });
+}
+
+/**
+ * Every row, then each service figure divided by the floor's figure from the same run. With
+ * `--rounds`, a ratio is taken within each round (floor and service measured minutes apart, in
+ * alternating order) and the median of those is shown, with their range.
+ */
 export function renderMarkdown(rows: Row[]): string {
-  const used = COLUMNS.filter(([k]) => rows.some((r) => cell(r[k]) !== ''));
+  const merged = mergeRounds(rows);
+  const used = COLUMNS.filter(([k]) => merged.some((r) => cell(r[k]) !== ''));
   const raw = table(
     used.map(([, h]) => h),
-    rows.map((r) => used.map(([k]) => cell(r[k]))),
+    merged.map((r) => used.map(([k]) => cell(r[k]))),
   );
   const ratioRows: string[][] = [];
-  for (const s of rows.filter((r) => r.target === 'service')) {
-    const f = rows.find(
-      (r) =>
-        r.target === 'floor' &&
-        r.scenario === s.scenario &&
-        r.transport === s.transport &&
-        r.label === s.label,
-    );
-    if (!f) continue;
+  for (const s of merged.filter((r) => r.target === 'service')) {
+    const pairs = rows
+      .filter((r) => r.target === 'service' && key(r) === key(s))
+      .map((sr) => ({
+        service: sr,
+        floor: rows.find((r) => r.target === 'floor' && key(r) === key(s) && r.round === sr.round),
+      }))
+      .filter((p): p is { service: Row; floor: Row } => p.floor !== undefined);
+    if (pairs.length === 0) continue;
     ratioRows.push([
       s.scenario,
       s.transport,
       s.label,
       ...RATIOS.map(([k]) => {
-        const a = s[k] as number | undefined;
-        const b = f[k] as number | undefined;
-        return a === undefined || b === undefined || !b ? '' : `${(a / b).toFixed(2)}×`;
+        const ratios = pairs
+          .map(({ service, floor }) => [service[k], floor[k]] as (number | undefined)[])
+          .filter(([a, b]) => a !== undefined && b)
+          .map(([a, b]) => a! / b!);
+        if (ratios.length === 0) return '';
+        const m = `${median(ratios).toFixed(2)}×`;
+        return ratios.length === 1
+          ? m
+          : `${m} (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`;
       }),
     ]);
   }

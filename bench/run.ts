@@ -13,9 +13,11 @@ const BROKER_SCRIPT = new URL('../../../scripts/kafka/broker.ts', import.meta.ur
 
 /**
  * `npm run bench -- [--scenarios S1,S2,...] [--scale 0.1] [--duration 10] [--transports sse,ws]
- * [--targets floor,service] [--profile]`. Every scenario runs against the floor server and the
- * service in the same run, one fresh server process each; the markdown table and the raw JSON
- * land in bench/results/.
+ * [--targets floor,service] [--rounds 1] [--profile]`. Every scenario runs against the floor
+ * server and the service in the same run, one fresh server process each; the markdown table and
+ * the raw JSON land in bench/results/. `--rounds N` repeats each scenario N times, floor and
+ * service in alternating order, and reports medians (a single run's p99 ratio at 2 000/s moved
+ * between 0.5x and 4x on this shared machine).
  */
 const { values } = parseArgs({
   options: {
@@ -31,6 +33,7 @@ const { values } = parseArgs({
     kafka: { type: 'string', default: process.env.BENCH_KAFKA ?? 'true' },
     // S2/S3 publish paths to run: `--via kafka` skips the HTTP rows while tuning the Kafka path.
     via: { type: 'string', default: process.env.BENCH_VIA ?? 'http,kafka' },
+    rounds: { type: 'string', default: process.env.BENCH_ROUNDS ?? '1' },
     out: { type: 'string', default: 'latest' },
   },
 });
@@ -44,6 +47,7 @@ const scenarios = new Set(list(values.scenarios).map((s) => s.toUpperCase()));
 const transports = list(values.transports) as Transport[];
 const targets = list(values.targets) as TargetKind[];
 const scale = Number(values.scale);
+const rounds = Math.max(1, Number(values.rounds));
 const resultsDir = fileURLToPath(new URL('../../../bench/results/', import.meta.url));
 const ctx: { -readonly [K in keyof BenchContext]: BenchContext[K] } = {
   scale,
@@ -61,19 +65,24 @@ async function each(
   const rows: Row[] = [];
   if (!scenarios.has(name)) return rows;
   console.log(`${name}`);
-  for (const transport of transports) {
-    for (const kind of targets) {
-      try {
-        rows.push(...(await fn(kind, transport)));
-      } catch (err) {
-        console.log(`  ${kind} ${transport} ${name} failed: ${(err as Error).message}`);
-        rows.push({
-          scenario: name,
-          transport,
-          target: kind,
-          label: '',
-          note: `failed: ${(err as Error).message}`,
-        });
+  for (let round = 0; round < rounds; round++) {
+    for (const transport of transports) {
+      // Alternating order, so a machine that drifts during the run favours neither server.
+      for (const kind of round % 2 ? [...targets].reverse() : targets) {
+        try {
+          const measured = await fn(kind, transport);
+          rows.push(...(rounds > 1 ? measured.map((r) => ({ ...r, round })) : measured));
+        } catch (err) {
+          console.log(`  ${kind} ${transport} ${name} failed: ${(err as Error).message}`);
+          rows.push({
+            scenario: name,
+            transport,
+            target: kind,
+            label: '',
+            note: `failed: ${(err as Error).message}`,
+            round,
+          });
+        }
       }
     }
   }

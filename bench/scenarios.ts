@@ -38,6 +38,8 @@ export interface Row {
   rssBeforeMb?: number;
   rssAfterMb?: number;
   note?: string;
+  /** Which of `--rounds` repeats measured it (0-based; absent in a single-round run). */
+  round?: number;
 }
 
 export interface BenchContext {
