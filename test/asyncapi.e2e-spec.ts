@@ -338,7 +338,7 @@ describe('docs/asyncapi.yaml: WebSocket', () => {
       expect(m.name).toBe(key);
       for (const { payload } of m.examples) expect((payload as Json).event).toBe(key);
     }
-    const n = new StoredNotification(31, 'e1-v', ['u'], 'chat', 'message.created', '{}', 0, 0);
+    const n = new StoredNotification(31, 'e1', ['u'], 'chat', 'message.created', '{}', 0, 0);
     const sent = JSON.parse(frameText(notificationFrame(n))) as { data: Json };
     const documented = (sole(ws.notification.examples).payload as { data: Json }).data;
     expect(Object.keys(documented).sort()).toEqual(Object.keys(sent.data).sort());

@@ -174,6 +174,23 @@ describe('MemoryHistoryStore', () => {
     expect(replayed?.wsFrame.equals(live[0].ws)).toBe(true);
   });
 
+  it('retains notifications to one user with shared recipients and names, and their ids', async () => {
+    const copy = (s: string) => [...s].join('');
+    await store.append([
+      input([copy('a')], { channel: copy('chat'), type: copy('t') }),
+      input([copy('a')], { channel: copy('chat'), type: copy('t') }),
+      input(['a', 'b']),
+    ]);
+    const [first, second, both] = published;
+    expect(second.userIds).toBe(first.userIds);
+    expect(second.channel).toBe(first.channel);
+    expect(second.type).toBe(first.type);
+    expect(both.userIds).toEqual(['a', 'b']);
+    // The id's text is dropped with the encodings and built again, the same.
+    expect(Object.values(first)).not.toContain('ep1-1');
+    expect(published.map((n) => n.id)).toEqual(['ep1-1', 'ep1-2', 'ep1-3']);
+  });
+
   it('lists everything retained when read without a cursor, never a reset', async () => {
     await store.append([1, 2, 3, 4, 5].map(() => input(['a'])));
     const page = await store.read('a', null, all);

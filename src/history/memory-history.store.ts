@@ -4,6 +4,7 @@ import { StoredNotification, type NotificationInput } from '../notifications/not
 import type { AppendResult, HistoryStore, ReadOptions, ReadResult } from './history-store.js';
 import { LogMarks } from './log-marks.js';
 import type { MemoryFeed } from './memory-feed.js';
+import { NameTable } from './name-table.js';
 
 export interface HistoryLimits {
   readonly maxPerUser: number;
@@ -22,6 +23,11 @@ interface Stream {
   floor: number;
   /** Written since it last reached the head of the eviction order (its second chance). */
   written: boolean;
+  /**
+   * `[userId]` (`null` for the broadcast stream): the recipients of every notification to this
+   * user alone, shared, so each retained one keeps no array and no user id string of its own.
+   */
+  readonly sole: readonly string[] | null;
 }
 
 const BROADCAST = '\u0000broadcast';
@@ -53,6 +59,7 @@ export class MemoryHistoryStore implements HistoryStore {
   private dedupeHead = 0;
   /** Records without a producer key are recognised by their place in their log instead. */
   private readonly logMarks: LogMarks;
+  private readonly names = new NameTable();
 
   constructor(
     private readonly limits: HistoryLimits,
@@ -79,12 +86,13 @@ export class MemoryHistoryStore implements HistoryStore {
       }
       const seq = ++this.seq;
       const ttl = input.ttlSeconds ?? 0;
+      const alone = input.userIds?.length === 1 ? this.streamOf(input.userIds[0]) : undefined;
       const n = new StoredNotification(
         seq,
-        formatEventId(this.epoch, seq),
-        input.userIds,
-        input.channel,
-        input.type,
+        this.epoch,
+        alone ? alone.sole : input.userIds,
+        this.names.intern(input.channel),
+        this.names.intern(input.type),
         input.payloadJson,
         now,
         ttl ? now + ttl * 1000 : 0,
@@ -95,7 +103,8 @@ export class MemoryHistoryStore implements HistoryStore {
         this.dedupeExpiry.push(now + this.limits.dedupeTtlSeconds * 1000);
         if (this.dedupe.size > this.limits.dedupeMaxKeys) this.dropOldestDedupeKey();
       } else if (input.logPosition) this.logMarks.accepted(input.logPosition, n.id, now);
-      for (const key of n.userIds ?? [BROADCAST]) this.retain(key, n, now);
+      if (alone) this.retain(alone, n, now);
+      else for (const key of n.userIds ?? [BROADCAST]) this.retain(this.streamOf(key), n, now);
       results.push({ id: n.id, duplicate: false });
       // Delivery to every live listener happens within publish: the encodings it built are not
       // needed by the copy history keeps.
@@ -147,7 +156,8 @@ export class MemoryHistoryStore implements HistoryStore {
     this.feed.complete();
   }
 
-  private retain(key: string, n: StoredNotification, now: number): void {
+  /** The stream of `key`, created (evicting the least recently written user if full) if new. */
+  private streamOf(key: string): Stream {
     let stream = this.streams.get(key);
     if (stream) {
       // Marked rather than moved to the end of the Map: moving costs a delete and an insert on
@@ -155,9 +165,14 @@ export class MemoryHistoryStore implements HistoryStore {
       stream.written = true;
     } else {
       if (this.streams.size >= this.limits.maxUsers) this.evictOldestUser();
-      stream = { items: [], floor: this.evictedFloor, written: false };
+      const sole = key === BROADCAST ? null : Object.freeze([key]);
+      stream = { items: [], floor: this.evictedFloor, written: false, sole };
       this.streams.set(key, stream);
     }
+    return stream;
+  }
+
+  private retain(stream: Stream, n: StoredNotification, now: number): void {
     stream.items.push(n);
     this.retained++;
     this.trim(stream, now);

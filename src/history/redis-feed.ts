@@ -79,7 +79,7 @@ export class RedisFeed implements NotificationFeed {
       this.held.push(n);
       return;
     }
-    const epoch = n.id.slice(0, n.id.indexOf('-'));
+    const { epoch } = n;
     // A new epoch is a new sequence: the old high-water mark would hide all of it from a catch-up.
     this.lastSeq = epoch === this.epoch ? Math.max(this.lastSeq, n.seq) : n.seq;
     this.epoch = epoch;

@@ -4,7 +4,7 @@ import { StoredNotification } from '../notifications/notification.js';
 import { NotificationHub, type HubListener } from './notification-hub.js';
 
 const note = (seq: number, userIds: string[] | null) =>
-  new StoredNotification(seq, `e-${seq}`, userIds, 'chat', 't', '{}', 0, 0);
+  new StoredNotification(seq, 'e', userIds, 'chat', 't', '{}', 0, 0);
 
 const listener = (deliver: (n: StoredNotification) => void = () => {}): HubListener => ({
   deliver,

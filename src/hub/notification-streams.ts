@@ -57,8 +57,8 @@ export class NotificationStreams {
 class UserStream implements HubListener {
   /** Seq of the last notification let through (or replayed past): nothing at or below it again. */
   private last = -1;
-  /** `<epoch>-`, the start of every id in the sequence `last` belongs to. */
-  private epochPrefix = '';
+  /** The sequence `last` belongs to. */
+  private epoch = '';
   /** Live notifications held while the replay runs; `null` once live. */
   private buffer: StoredNotification[] | null = [];
   private attached = false;
@@ -107,11 +107,11 @@ class UserStream implements HubListener {
   }
 
   private pass(n: StoredNotification): void {
-    if (!n.id.startsWith(this.epochPrefix)) {
+    if (n.epoch !== this.epoch) {
       // History started a new sequence (Redis came back empty): the position held here means
       // nothing in it, and what the new one numbered before this may not have reached us. The
       // client refetches its state and continues from just before this notification.
-      const reset = { epoch: n.id.slice(0, n.id.indexOf('-')), seq: n.seq - 1 };
+      const reset = { epoch: n.epoch, seq: n.seq - 1 };
       this.moveTo(reset);
       this.subscriber.next({ kind: 'reset', id: formatEventId(reset.epoch, reset.seq) });
     }
@@ -126,7 +126,7 @@ class UserStream implements HubListener {
   /** Takes `cursor` as the stream's position. */
   private moveTo(cursor: Cursor): void {
     this.last = cursor.seq;
-    this.epochPrefix = `${cursor.epoch}-`;
+    this.epoch = cursor.epoch;
   }
 
   private async replay(from: Cursor): Promise<void> {

@@ -1,3 +1,5 @@
+import { formatEventId } from '../cursor/event-id.js';
+
 /** A notification accepted by the codec, before the service gives it an id. */
 export interface NotificationInput {
   /** Recipients; `null` means broadcast to every user. */
@@ -26,9 +28,10 @@ export interface LogPosition {
 
 /**
  * A notification with its service-assigned position. Immutable; the encodings every transport
- * needs are built once, on first use, and shared by all connections.
+ * needs (and its id as text) are built once, on first use, and shared by all connections.
  */
 export class StoredNotification {
+  private _id?: string;
   private _json?: string;
   private _sseChunk?: string;
   private _wsFrame?: Buffer;
@@ -36,8 +39,8 @@ export class StoredNotification {
   constructor(
     /** Position in the service-wide sequence: strictly increasing for every user. */
     readonly seq: number,
-    /** Opaque event id (the resume cursor), derived from the epoch and `seq`. */
-    readonly id: string,
+    /** The life of the sequence `seq` belongs to (see cursor/event-id.ts). */
+    readonly epoch: string,
     readonly userIds: readonly string[] | null,
     readonly channel: string,
     readonly type: string,
@@ -47,6 +50,11 @@ export class StoredNotification {
     /** Milliseconds since the epoch after which it is neither replayed nor delivered; 0 = never. */
     readonly expiresAt: number,
   ) {}
+
+  /** Opaque event id (the resume cursor), derived from the epoch and `seq`. */
+  get id(): string {
+    return (this._id ??= formatEventId(this.epoch, this.seq));
+  }
 
   /**
    * The `data` object every transport carries, as JSON text. The id, channel and type match the
@@ -69,11 +77,13 @@ export class StoredNotification {
   }
 
   /**
-   * Drops the cached encodings once live delivery is done. History retains a notification for
-   * a day; with its encodings it held its payload three times over, and every retained one was
-   * copied out of the young generation by the GC. A replay builds them again.
+   * Drops the cached encodings (and the id's text) once live delivery is done. History retains a
+   * notification for a day; with its encodings it held its payload three times over, and every
+   * object it keeps is one more the GC copies out of the young generation and marks in the old.
+   * A replay builds them again.
    */
   releaseEncodings(): void {
+    this._id = undefined;
     this._json = undefined;
     this._sseChunk = undefined;
     this._wsFrame = undefined;

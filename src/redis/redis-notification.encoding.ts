@@ -1,4 +1,3 @@
-import { formatEventId } from '../cursor/event-id.js';
 import { StoredNotification } from '../notifications/notification.js';
 
 /**
@@ -28,7 +27,7 @@ export function decodeMember(
   const type = next();
   return new StoredNotification(
     seq,
-    formatEventId(epoch, seq),
+    epoch,
     userId === null ? null : [userId],
     channel,
     type,

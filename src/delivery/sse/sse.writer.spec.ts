@@ -64,8 +64,7 @@ const setup = () => {
 const asResponse = (r: FakeResponse) => r as unknown as ServerResponse;
 
 describe('SseStream', () => {
-  const note = (seq: number) =>
-    new StoredNotification(seq, `ep-${seq}`, ['u'], 'chat', 't', '{}', 0, 0);
+  const note = (seq: number) => new StoredNotification(seq, 'ep', ['u'], 'chat', 't', '{}', 0, 0);
   const event = (id: string) =>
     `event: notification\nid: ${id}\ndata: {"id":"${id}","channel":"chat","type":"t","payload":{},"createdAt":"1970-01-01T00:00:00.000Z"}\n\n`;
   const chunk = (text: string) => `${Buffer.byteLength(text).toString(16)}\r\n${text}\r\n`;

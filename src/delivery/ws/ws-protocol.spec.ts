@@ -87,7 +87,7 @@ describe('server frames', () => {
     });
 
   it('encodes a notification once, as the whole frame a client reads', async () => {
-    const n = new StoredNotification(1, 'e1-1', ['u'], 'chat', 't', '{"x":"é"}', 0, 0);
+    const n = new StoredNotification(1, 'e1', ['u'], 'chat', 't', '{"x":"é"}', 0, 0);
     const frame = notificationFrame(n);
     expect(JSON.parse(await received(frame))).toEqual({
       event: 'notification',
@@ -99,7 +99,7 @@ describe('server frames', () => {
   it('frames payloads of every length class (7-bit, 16-bit, 64-bit lengths)', async () => {
     for (const size of [0, 125, 126, 65_535, 65_536, 200_000]) {
       const payload = JSON.stringify({ text: 'é'.repeat(size) });
-      const n = new StoredNotification(2, 'e1-2', ['u'], 'chat', 't', payload, 0, 0);
+      const n = new StoredNotification(2, 'e1', ['u'], 'chat', 't', payload, 0, 0);
       expect(JSON.parse(await received(notificationFrame(n))).data.payload.text).toHaveLength(size);
     }
   });

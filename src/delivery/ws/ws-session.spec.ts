@@ -34,7 +34,7 @@ class FakePeer implements WsPeer {
 }
 
 const note = (seq: number, channel: string) =>
-  new StoredNotification(seq, `e-${seq.toString(36)}`, ['u'], channel, 't', '{}', 0, 0);
+  new StoredNotification(seq, 'e', ['u'], channel, 't', '{}', 0, 0);
 
 describe('WsSession', () => {
   const sessions: WsSession[] = [];

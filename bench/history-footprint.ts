@@ -1,0 +1,65 @@
+import { parseArgs } from 'node:util';
+import { MemoryFeed } from '../src/history/memory-feed.js';
+import { MemoryHistoryStore } from '../src/history/memory-history.store.js';
+import { NotificationCodec } from '../src/notifications/notification.codec.js';
+import type { NotificationInput } from '../src/notifications/notification.js';
+
+/**
+ * V8 heap per notification the in-memory history retains, for notifications as the bench
+ * publishes them (one recipient each, a small payload, parsed from JSON as a publish is). What
+ * history keeps is what the GC copies and marks for as long as it is kept.
+ *
+ *   npm run bench:history -- --notifications 200000 --users 1000
+ */
+const { values } = parseArgs({
+  options: {
+    notifications: { type: 'string', default: '200000' },
+    users: { type: 'string', default: '1000' },
+  },
+});
+const total = Number(values.notifications);
+const users = Number(values.users);
+const gc = (globalThis as { gc?: () => void }).gc;
+if (!gc) throw new Error('run with --expose-gc');
+
+const codec = new NotificationCodec({ payloadMaxBytes: 65_536, maxRecipients: 1000 });
+const store = new MemoryHistoryStore(
+  {
+    maxPerUser: Math.ceil(total / users),
+    ttlSeconds: 86_400,
+    maxUsers: users,
+    dedupeTtlSeconds: 86_400,
+    dedupeMaxKeys: 1_000_000,
+    dedupeLogWindow: 1_000_000,
+  },
+  new MemoryFeed(),
+  { now: () => Date.now() },
+);
+
+const heapUsed = () => {
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed;
+};
+const before = heapUsed();
+for (let i = 0; i < total; i += 500) {
+  const body = JSON.stringify(
+    Array.from({ length: Math.min(500, total - i) }, (_, k) => ({
+      userId: `user${(i + k) % users}`,
+      channel: 'chat',
+      type: 'message.created',
+      payload: { t: Date.now(), text: 'the quick brown fox jumps over the lazy dog', n: i + k },
+    })),
+  );
+  const inputs = (JSON.parse(body) as unknown[]).map((raw) => {
+    const decoded = codec.decode(raw);
+    if (!decoded.ok) throw new Error(JSON.stringify(decoded.problems));
+    return decoded.value as NotificationInput;
+  });
+  await store.append(inputs);
+}
+const perNotification = (heapUsed() - before) / store.size();
+console.log(
+  `${store.size()} notifications retained for ${users} users: ` +
+    `${Math.round(perNotification)} bytes of V8 heap each`,
+);

@@ -1,0 +1,71 @@
+import { parseArgs } from 'node:util';
+import { PUBLISH_SCOPE, signToken } from '../src/auth/token-verifier.js';
+import { HttpPublisher, unicastItems } from './load/publisher.js';
+import { BENCH_SECRET, startTarget, type TargetKind } from './targets.js';
+
+/**
+ * Server CPU per publish request with nobody subscribed, so nothing is delivered: the cost of the
+ * publish route itself (parsing, auth, validation, numbering, retention, the answer) beside the
+ * floor's bare node:http handler. Rounds alternate floor and service.
+ *
+ *   npm run bench:publish -- --requests 20000 --batch 10 --rounds 3
+ */
+const { values } = parseArgs({
+  options: {
+    requests: { type: 'string', default: '20000' },
+    batch: { type: 'string', default: '10' },
+    rounds: { type: 'string', default: '3' },
+    inflight: { type: 'string', default: '2' },
+  },
+});
+const requests = Number(values.requests);
+const batch = Number(values.batch);
+const inflight = Number(values.inflight);
+const users = Array.from({ length: 1000 }, (_, i) => `u${i}`);
+
+async function measure(kind: TargetKind): Promise<{ perSecond: number; cpuMicros: number }> {
+  const server = await startTarget({ kind, transport: 'sse', label: 'publish-cost' });
+  const token = await signToken(BENCH_SECRET, { sub: 'bench-publisher', scope: PUBLISH_SCOPE });
+  const publisher = new HttpPublisher(server.port, token);
+  try {
+    // Warm-up: the JIT, the token cache, history's first allocations.
+    for (let i = 0; i < 2000; i++) await publisher.post(unicastItems(users, i * batch, batch));
+    const cpu0 = server.cpuSeconds();
+    const t0 = performance.now();
+    let sent = 0;
+    const worker = async () => {
+      while (sent < requests) await publisher.post(unicastItems(users, sent++ * batch, batch));
+    };
+    await Promise.all(Array.from({ length: inflight }, worker));
+    const seconds = (performance.now() - t0) / 1000;
+    if (publisher.failures) throw new Error(`${publisher.failures} publishes failed`);
+    return {
+      perSecond: Math.round(requests / seconds),
+      cpuMicros: Math.round(((server.cpuSeconds() - cpu0) / requests) * 1e6),
+    };
+  } finally {
+    publisher.close();
+    await server.stop();
+  }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+const results: Record<TargetKind, { perSecond: number; cpuMicros: number }[]> = {
+  floor: [],
+  service: [],
+};
+for (let round = 0; round < Number(values.rounds); round++) {
+  for (const kind of (round % 2 ? ['service', 'floor'] : ['floor', 'service']) as TargetKind[]) {
+    const r = await measure(kind);
+    results[kind].push(r);
+    console.log(
+      `round ${round + 1} ${kind}: ${r.perSecond} requests/s, ${r.cpuMicros} µs CPU per request`,
+    );
+  }
+}
+const floorCpu = median(results.floor.map((r) => r.cpuMicros));
+const serviceCpu = median(results.service.map((r) => r.cpuMicros));
+console.log(
+  `\nbatch of ${batch}, ${requests} requests, ${inflight} in flight; median CPU per request: ` +
+    `floor ${floorCpu} µs, service ${serviceCpu} µs (${(serviceCpu / floorCpu).toFixed(2)}×)`,
+);
