@@ -157,3 +157,29 @@ function rawRequest(port: number, head: string): Promise<string> {
     socket.on('error', reject);
   });
 }
+
+describe('HTTP publish API, turned off (HTTP_PUBLISH_ENABLED=false)', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startGateway({ HTTP_PUBLISH_ENABLED: 'false' });
+  });
+  afterAll(() => gw.close());
+
+  it('is neither served nor documented', async () => {
+    const res = await fetch(`${gw.url}/v1/notifications`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${await gw.publisherToken()}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ userId: 'a', type: 't' }),
+    });
+    expect(res.status).toBe(404);
+    await res.body?.cancel();
+    const doc = (await (await fetch(`${gw.url}/docs-json`)).json()) as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    expect(doc.paths['/v1/notifications']).toBeDefined();
+    expect(doc.paths['/v1/notifications'].post).toBeUndefined();
+  });
+});
