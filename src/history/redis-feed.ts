@@ -94,17 +94,18 @@ export class RedisFeed implements NotificationFeed {
         this.broadcastChannel,
         ...users.map((u) => this.userPrefix + u),
       );
-      const missed = await this.catchUp(users, this.lastSeq);
+      let missed = await this.catchUp(users, this.lastSeq);
+      // A flushed Redis starts a new sequence: nothing of the old one can be caught up, and all
+      // of the new one is news, from its start (published before this subscription was back).
+      if (this.epoch !== undefined && missed.epoch !== this.epoch) {
+        missed = await this.catchUp(users, 0);
+        this.lastSeq = 0;
+      }
       const held = this.held ?? [];
       this.held = null;
-      // A flushed Redis starts a new sequence: nothing of the old one can be caught up.
-      const sameLife = this.epoch === undefined || missed.epoch === this.epoch;
       this.epoch = missed.epoch;
-      if (!sameLife) this.lastSeq = 0;
       const seen = new Set<string>();
-      const all = [...(sameLife ? missed.notifications : []), ...held].sort(
-        (a, b) => a.seq - b.seq,
-      );
+      const all = [...missed.notifications, ...held].sort((a, b) => a.seq - b.seq);
       for (const n of all) {
         const key = `${n.seq}:${n.userIds?.[0] ?? ''}`;
         if (seen.has(key)) continue;
