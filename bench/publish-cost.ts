@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { PUBLISH_SCOPE, signToken } from '../src/auth/token-verifier.js';
 import { HttpPublisher, unicastItems } from './load/publisher.js';
+import { median } from './report.js';
 import { BENCH_SECRET, startTarget, type TargetKind } from './targets.js';
 
 /**
@@ -49,7 +50,6 @@ async function measure(kind: TargetKind): Promise<{ perSecond: number; cpuMicros
   }
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const results: Record<TargetKind, { perSecond: number; cpuMicros: number }[]> = {
   floor: [],
   service: [],

@@ -40,7 +40,7 @@ function table(header: string[], rows: string[][]): string {
 }
 
 const key = (r: Row) => `${r.scenario}\u0000${r.transport}\u0000${r.label}`;
-const median = (xs: number[]) => {
+export const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
@@ -55,7 +55,9 @@ export function mergeRounds(rows: Row[]): Row[] {
   const groups = new Map<string, Row[]>();
   for (const r of rows) {
     const k = `${key(r)}\u0000${r.target}`;
-    groups.set(k, [...(groups.get(k) ?? []), r]);
+    const group = groups.get(k);
+    if (group) group.push(r);
+    else groups.set(k, [r]);
   }
   return [...groups.values()].map((group) => {
     if (group.length === 1) return group[0];

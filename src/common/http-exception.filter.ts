@@ -8,6 +8,7 @@ import {
 } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
 import { StoreUnavailableError } from '../history/store-unavailable.error.js';
+import { bodyRefusal } from './body-error.js';
 
 export interface ErrorBody {
   statusCode: number;
@@ -15,24 +16,6 @@ export interface ErrorBody {
   message: string;
   [extra: string]: unknown;
 }
-
-const BODY_PARSER_ERRORS: Record<string, { status: number; error: string; message: string }> = {
-  'entity.parse.failed': {
-    status: 400,
-    error: 'bad_request',
-    message: 'the body is not valid JSON',
-  },
-  'entity.too.large': {
-    status: 413,
-    error: 'payload_too_large',
-    message: 'the body is larger than allowed',
-  },
-  'encoding.unsupported': {
-    status: 415,
-    error: 'unsupported_encoding',
-    message: 'unsupported content encoding',
-  },
-};
 
 /**
  * Every error leaves as one JSON shape: `{statusCode, error, message, ...details}`. Unknown errors
@@ -72,8 +55,7 @@ function errorBody(exception: unknown): ErrorBody {
       message: 'notifications cannot be stored right now; nothing was stored, retry later',
     };
   }
-  const type = (exception as { type?: string })?.type;
-  const known = type ? BODY_PARSER_ERRORS[type] : undefined;
+  const known = bodyRefusal(exception);
   if (known) return { statusCode: known.status, error: known.error, message: known.message };
   logger.error(exception instanceof Error ? exception.stack : String(exception));
   return { statusCode: 500, error: 'internal_error', message: 'internal server error' };

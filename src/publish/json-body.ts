@@ -1,14 +1,10 @@
-import {
-  BadRequestException,
-  PayloadTooLargeException,
-  UnsupportedMediaTypeException,
-} from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
+import { BodyError } from '../common/body-error.js';
 
 /**
  * Reads a request's body as JSON: `application/json` (or `+json`) in UTF-8, not compressed, at
  * most `limit` bytes (a declared length over it is refused before a byte is read). Each refusal
- * is the shared error shape with its own status: 415, 413 or 400.
+ * is a `BodyError`, answered as body-parser's refusals are: 415, 413 or 400.
  */
 export function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
   const problem = headerProblem(req, limit);
@@ -20,7 +16,7 @@ export function readJsonBody(req: IncomingMessage, limit: number): Promise<unkno
       size += chunk.length;
       if (size > limit) {
         stop();
-        reject(tooLarge());
+        reject(new BodyError('entity.too.large'));
       } else chunks.push(chunk);
     };
     const onEnd = () => {
@@ -29,14 +25,12 @@ export function readJsonBody(req: IncomingMessage, limit: number): Promise<unkno
       try {
         resolve(JSON.parse(text));
       } catch {
-        reject(
-          new BadRequestException({ error: 'bad_request', message: 'the body is not valid JSON' }),
-        );
+        reject(new BodyError('entity.parse.failed'));
       }
     };
     const onGone = () => {
       stop();
-      reject(new BadRequestException({ error: 'bad_request', message: 'the body was cut short' }));
+      reject(new BodyError('request.aborted'));
     };
     const stop = () => {
       req.off('data', onData);
@@ -54,35 +48,16 @@ export function readJsonBody(req: IncomingMessage, limit: number): Promise<unkno
 const MEDIA_TYPE = /^\s*application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 const CHARSET = /;\s*charset\s*=\s*"?([^";\s]+)/i;
 
-function headerProblem(req: IncomingMessage, limit: number): Error | undefined {
+function headerProblem(req: IncomingMessage, limit: number): BodyError | undefined {
   const type = req.headers['content-type'] ?? '';
-  if (!MEDIA_TYPE.test(type)) {
-    return new UnsupportedMediaTypeException({
-      error: 'unsupported_media_type',
-      message: 'send the body as application/json',
-    });
-  }
+  if (!MEDIA_TYPE.test(type)) return new BodyError('entity.type.unsupported');
   const charset = CHARSET.exec(type)?.[1].toLowerCase();
   if (charset && charset !== 'utf-8' && charset !== 'utf8') {
-    return new UnsupportedMediaTypeException({
-      error: 'unsupported_charset',
-      message: 'send the body in UTF-8',
-    });
+    return new BodyError('charset.unsupported');
   }
   const encoding = req.headers['content-encoding'];
-  if (encoding && encoding.toLowerCase() !== 'identity') {
-    return new UnsupportedMediaTypeException({
-      error: 'unsupported_encoding',
-      message: 'unsupported content encoding',
-    });
-  }
-  if (Number(req.headers['content-length']) > limit) return tooLarge();
+  if (encoding && encoding.toLowerCase() !== 'identity')
+    return new BodyError('encoding.unsupported');
+  if (Number(req.headers['content-length']) > limit) return new BodyError('entity.too.large');
   return undefined;
-}
-
-function tooLarge(): PayloadTooLargeException {
-  return new PayloadTooLargeException({
-    error: 'payload_too_large',
-    message: 'the body is larger than allowed',
-  });
 }

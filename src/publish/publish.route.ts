@@ -15,6 +15,7 @@ import { corsOptions } from '../common/cors.options.js';
 import { mountFrontRoute } from '../common/front-route.js';
 import { sendError } from '../common/http-exception.filter.js';
 import type { AppConfig } from '../config/app-config.js';
+import type { AppendResult } from '../history/history-store.js';
 import { NotificationIngest } from '../ingest/notification-ingest.js';
 import { accessLog } from '../logging/access-log.middleware.js';
 import { Metrics } from '../metrics/metrics.service.js';
@@ -82,7 +83,7 @@ export class PublishRoute implements OnApplicationBootstrap {
     }
   }
 
-  private async accept(body: unknown): Promise<{ id: string; duplicate: boolean }[]> {
+  private async accept(body: unknown): Promise<AppendResult[]> {
     const items = Array.isArray(body) ? body : [body];
     if (items.length === 0 || items.length > this.config.PUBLISH_MAX_BATCH) {
       throw new BadRequestException({
@@ -106,6 +107,6 @@ export class PublishRoute implements OnApplicationBootstrap {
     }
     const results = await this.ingest.accept(decoded.inputs);
     this.metrics.ingested('http', results.length);
-    return results.map((r) => ({ id: r.id, duplicate: r.duplicate }));
+    return results;
   }
 }
