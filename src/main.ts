@@ -3,6 +3,7 @@ import { signToken, PUBLISH_SCOPE, type TokenSettings } from './auth/token-verif
 import { TOKEN_SETTINGS } from './app.tokens.js';
 import { createApp } from './bootstrap.js';
 import { ConfigError, loadConfig, type AppConfig } from './config/app-config.js';
+import { logProcessWarnings } from './logging/process-warnings.js';
 
 async function main(): Promise<void> {
   let config: AppConfig;
@@ -16,6 +17,7 @@ async function main(): Promise<void> {
     throw err;
   }
   const app = await createApp(config);
+  logProcessWarnings(process, new Logger('Process'));
   await app.listen(config.PORT, config.HOST);
   const logger = new Logger('Gateway');
   logger.log(

@@ -176,6 +176,31 @@ describe('scale-out with Kafka ingest on Redis', () => {
   }, TIMEOUT);
 
   it(
+    "logs only JSON lines, Node's warnings included (kafkajs sets off one on every start)",
+    async () => {
+      const { procs: ps } = await group(1, { LOG_LEVEL: 'debug' });
+      const [p] = ps;
+      const parse = (line: string) => {
+        try {
+          return JSON.parse(line) as { level?: string; warning?: string };
+        } catch {
+          return undefined;
+        }
+      };
+      await until('the consumer warned, to the end of its line', () => {
+        const out = p.output();
+        return out.includes('TimeoutNegativeWarning') && out.endsWith('\n');
+      });
+      const lines = p.output().split('\n').filter(Boolean);
+      expect(lines.filter((l) => typeof parse(l) !== 'object')).toEqual([]);
+      expect(lines.map(parse).filter((e) => e?.warning)).toEqual([
+        expect.objectContaining({ level: 'debug', warning: 'TimeoutNegativeWarning' }),
+      ]);
+    },
+    TIMEOUT,
+  );
+
+  it(
     'delivers to users on either replica what the other consumed, once and in order',
     async () => {
       const { topic, procs: ps } = await group(2);
