@@ -146,6 +146,36 @@ describe('browser client in Chromium', () => {
     await pollUntil(() => limiter.countFor(user) === 1);
   });
 
+  it('a leader tab the browser freezes hands the connection over, and queues again when it resumes', async () => {
+    const user = 'frozen-leader';
+    const tabs = [await openDemo(`user=${user}`), await openDemo(`user=${user}`)];
+    const leader = await electedLeader(tabs);
+    const other = tabs.find((p) => p !== leader)!;
+    const before = ['before-0'];
+    await publishers.http(gw, note(user, before[0]));
+    await Promise.all(tabs.map((p) => waitForTexts(p, before)));
+
+    // The events a browser fires when it freezes a background tab and when it wakes it. Headless
+    // Chromium freezes no page (Page.setWebLifecycleState leaves it running and fires nothing),
+    // so they are dispatched here; the tab keeps running, as a follower.
+    await leader.evaluate(() => document.dispatchEvent(new Event('freeze')));
+    await other.waitForSelector('[data-field="role"][data-value="leader"]');
+    const during = ['during-0', 'during-1'];
+    for (const t of during) await publishers.http(gw, note(user, t));
+    await Promise.all(tabs.map((p) => waitForTexts(p, [...before, ...during])));
+    expect(await field(leader, 'role')).toBe('follower');
+
+    await leader.evaluate(() => document.dispatchEvent(new Event('resume')));
+    await other.close();
+    await leader.waitForSelector('[data-field="role"][data-value="leader"]');
+    const after = ['after-0'];
+    await publishers.http(gw, note(user, after[0]));
+    const all = [...before, ...during, ...after];
+    await waitForTexts(leader, all);
+    await expectExactlyOnce(leader, all);
+    await pollUntil(() => limiter.countFor(user) === 1);
+  });
+
   interface InPage {
     notifications: { id: string; payload: { text: string } }[];
     resets: { id: string }[];

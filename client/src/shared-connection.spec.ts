@@ -13,6 +13,8 @@ class Tab {
   readonly led: { cursor: string | null; events: ConnectionEvents; stopped: boolean }[] = [];
   private waiters: (() => void)[] = [];
   readonly shared: SharedConnection;
+  /** The tab's document, as far as freezing goes. */
+  readonly lifecycle = new EventTarget();
 
   constructor(name: string) {
     this.shared = new SharedConnection(
@@ -40,6 +42,7 @@ class Tab {
           this.changed();
         },
       },
+      this.lifecycle,
     );
     this.shared.start();
   }
@@ -126,6 +129,37 @@ describe('SharedConnection', () => {
     const [a, b, c] = openTabs(3);
     await a.until(() => a.led.length === 1);
     b.shared.close();
+    a.shared.close();
+    await c.until(() => c.led.length === 1);
+    expect(b.led).toEqual([]);
+  });
+
+  it('a frozen leader hands over to the next tab, and queues behind it when it resumes', async () => {
+    const [a, b] = openTabs(2);
+    await a.until(() => a.led.length === 1);
+    a.led[0].events.notification(note('e-1'));
+    a.led[0].events.status(status('e-1'));
+    await b.until(() => b.notifications.length === 1);
+    a.lifecycle.dispatchEvent(new Event('freeze'));
+    expect(a.led[0].stopped).toBe(true);
+    await b.until(() => b.led.length === 1);
+    expect(b.led[0].cursor).toBe('e-1');
+
+    a.lifecycle.dispatchEvent(new Event('resume'));
+    b.led[0].events.notification(note('e-2'));
+    await a.until(() => a.notifications.length === 2);
+    expect(a.led.length).toBe(1);
+    expect(a.statuses.at(-1)?.role).toBe('follower');
+    // Resumed, it is next in line again.
+    b.shared.close();
+    await a.until(() => a.led.length === 2);
+    expect(a.led[1].cursor).toBe('e-2');
+  });
+
+  it('a frozen follower leaves the queue, so the lock is never handed to a tab that cannot run', async () => {
+    const [a, b, c] = openTabs(3);
+    await a.until(() => a.led.length === 1);
+    b.lifecycle.dispatchEvent(new Event('freeze'));
     a.shared.close();
     await c.until(() => c.led.length === 1);
     expect(b.led).toEqual([]);

@@ -37,10 +37,19 @@ const WAITING: ConnectionStatus = {
  * (the browser then releases its lock) the next in line resumes from there: whatever the old
  * leader received and did not relay is replayed by the server, and what was relayed twice is
  * dropped by the id check in front of the application.
+ *
+ * A tab the browser freezes (a background tab, to save power) runs no code: as leader it would
+ * keep the lock and relay nothing, leaving every other tab without notifications for as long as
+ * it sleeps, and as the next in line it would be handed the lock and not take it up. It steps
+ * out of the queue on the `freeze` event the browser fires first, handing the connection over as
+ * a closing tab does, and queues again on `resume`.
  */
 export class SharedConnection {
   private readonly channel: BroadcastChannel;
+  /** Ends the page lifecycle listeners. */
   private readonly abort = new AbortController();
+  /** This tab's place in the lock's queue (or its hold on the lock); null while out of it. */
+  private queued: AbortController | null = null;
   private role: Role = 'follower';
   private connection: LeaderConnection | null = null;
   private cursor: string | null;
@@ -55,6 +64,8 @@ export class SharedConnection {
       events: ConnectionEvents,
     ) => LeaderConnection,
     private readonly deliver: Delivery,
+    /** Where `freeze` and `resume` are fired: the document in a page. */
+    private readonly lifecycle: EventTarget | undefined = globalThis.document,
   ) {
     this.cursor = cursor;
     this.channel = new BroadcastChannel(name);
@@ -63,25 +74,46 @@ export class SharedConnection {
   start(): void {
     this.channel.onmessage = (e: MessageEvent<Relay>) => this.onRelay(e.data);
     this.deliver.status({ ...WAITING, lastEventId: this.cursor, role: 'follower' });
-    this.post({ type: 'hello' });
-    navigator.locks
-      .request(this.name, { signal: this.abort.signal }, () => this.lead())
-      // Rejected with AbortError when the tab closes the client while still in the queue.
-      .catch(() => undefined);
+    const { signal } = this.abort;
+    this.lifecycle?.addEventListener('freeze', () => this.leave(), { signal });
+    this.lifecycle?.addEventListener('resume', () => this.join(), { signal });
+    this.join();
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.abort.abort();
-    this.connection?.stop();
-    this.release?.();
+    this.leave();
     this.channel.close();
   }
 
+  private join(): void {
+    if (this.closed || this.queued) return;
+    const queued = new AbortController();
+    this.queued = queued;
+    this.post({ type: 'hello' });
+    navigator.locks
+      .request(this.name, { signal: queued.signal }, () => this.lead(queued))
+      // Rejected with AbortError when the tab leaves the queue before its turn.
+      .catch(() => undefined);
+  }
+
+  /** Out of the queue; as leader, stops the connection and hands the lock to the next tab. */
+  private leave(): void {
+    this.queued?.abort();
+    this.queued = null;
+    this.connection?.stop();
+    this.connection = null;
+    this.release?.();
+    this.release = null;
+    this.role = 'follower';
+  }
+
   /** Runs while this tab holds the lock; resolving the promise hands the lock to the next tab. */
-  private lead(): Promise<void> {
-    if (this.closed) return Promise.resolve();
+  private lead(queued: AbortController): Promise<void> {
+    // Granted just as the tab left the queue: pass it on.
+    if (queued !== this.queued) return Promise.resolve();
     this.role = 'leader';
     const held = new Promise<void>((resolve) => (this.release = resolve));
     this.connection = this.newConnection(this.cursor, {
