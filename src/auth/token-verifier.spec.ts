@@ -1,5 +1,8 @@
 import { describe, expect, it, jest } from '@jest/globals';
-import { SignJWT } from 'jose';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { InvalidTokenError, signToken, TokenVerifier } from './token-verifier.js';
 
 const secret = 's'.repeat(40);
@@ -38,6 +41,16 @@ describe('TokenVerifier', () => {
     await expect(verifier.verify(t)).rejects.toThrow(/invalid token/);
   });
 
+  it('refuses a subject that is not a string (jose requires `sub`, not its type)', async () => {
+    const t = await new SignJWT({ sub: 42 } as unknown as Record<string, unknown>)
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuer('iss')
+      .setAudience('aud')
+      .setExpirationTime('1h')
+      .sign(new TextEncoder().encode(secret));
+    await expect(verifier.verify(t)).rejects.toThrow(/not a valid user id/);
+  });
+
   it('refuses alg none and oversized tokens', async () => {
     const none = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from('{"sub":"a","exp":9999999999}').toString('base64url')}.`;
     await expect(verifier.verify(none)).rejects.toThrow(InvalidTokenError);
@@ -67,6 +80,40 @@ describe('TokenVerifier', () => {
       await expect(own.verify(t.slice(0, -2))).rejects.toThrow(InvalidTokenError);
     } finally {
       jest.useRealTimers();
+    }
+  });
+
+  it('with a JWKS, verifies ES256 tokens by key id, and refuses other keys and expired tokens', async () => {
+    const { publicKey, privateKey } = await generateKeyPair('ES256');
+    const other = await generateKeyPair('ES256');
+    const jwks = JSON.stringify({
+      keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256' }],
+    });
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(jwks);
+    }).listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json`;
+      const own = new TokenVerifier({ jwksUrl: url, issuer: 'iss' });
+      const sign = (key: CryptoKey, exp: string | number) =>
+        new SignJWT({ scope: 'notifications:publish' })
+          .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+          .setSubject('dave')
+          .setIssuer('iss')
+          .setExpirationTime(exp)
+          .sign(key);
+      const p = await own.verify(await sign(privateKey, '1h'));
+      expect(p.userId).toBe('dave');
+      expect([...p.scopes]).toEqual(['notifications:publish']);
+      await expect(own.verify(await sign(other.privateKey, '1h'))).rejects.toThrow(
+        /invalid token \(ERR_JWS_SIGNATURE_VERIFICATION_FAILED\)/,
+      );
+      await expect(
+        own.verify(await sign(privateKey, Math.floor(Date.now() / 1000) - 5)),
+      ).rejects.toThrow(/token expired/);
+    } finally {
+      server.close();
     }
   });
 });

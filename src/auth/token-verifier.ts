@@ -1,6 +1,7 @@
 import { createRemoteJWKSet, errors, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose';
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import { USER_ID_PATTERN } from '../notifications/notification.codec.js';
+import { Hs256Error, verifyHs256, type VerifiedClaims } from './hs256.js';
 
 const NO_SCOPES: ReadonlySet<string> = new Set();
 const VERIFIED_CACHE_SIZE = 1024;
@@ -33,10 +34,13 @@ export class InvalidTokenError extends Error {
 /** Upper bound on a token's length: every input size is bounded, headers and query included. */
 export const MAX_TOKEN_LENGTH = 8192;
 
-/** Verifies access tokens with jose: HS256 with a shared secret, or RS256/ES256 from a JWKS. */
+/**
+ * Verifies access tokens: HS256 with a shared secret (node:crypto, `hs256.ts`), or RS256/ES256
+ * from a JWKS (jose).
+ */
 export class TokenVerifier {
-  private readonly key: KeyObject | JWTVerifyGetKey;
-  private readonly algorithms: string[];
+  private readonly secret?: KeyObject;
+  private readonly jwks?: JWTVerifyGetKey;
   /**
    * Tokens verified lately. A publisher sends the same token with every request, and a client
    * reconnects with the one it had: the signature check (and, with a JWKS, the key lookup) is
@@ -47,12 +51,9 @@ export class TokenVerifier {
 
   constructor(private readonly settings: TokenSettings) {
     if (settings.jwksUrl) {
-      this.key = createRemoteJWKSet(new URL(settings.jwksUrl));
-      this.algorithms = ['RS256', 'ES256'];
+      this.jwks = createRemoteJWKSet(new URL(settings.jwksUrl));
     } else if (settings.secret) {
-      // A KeyObject is imported into WebCrypto once and cached by jose; raw bytes would be per call.
-      this.key = createSecretKey(new TextEncoder().encode(settings.secret));
-      this.algorithms = ['HS256'];
+      this.secret = createSecretKey(new TextEncoder().encode(settings.secret));
     } else {
       throw new Error('TokenVerifier needs a secret or a JWKS URL');
     }
@@ -75,30 +76,52 @@ export class TokenVerifier {
   }
 
   private async verifyAnew(token: string): Promise<Principal> {
-    let payload;
-    try {
-      ({ payload } = await jwtVerify(token, this.key as KeyObject, {
-        algorithms: this.algorithms,
-        issuer: this.settings.issuer,
-        audience: this.settings.audience,
-        requiredClaims: ['exp', 'sub'],
-      }));
-    } catch (err) {
-      if (err instanceof errors.JWTExpired) throw new InvalidTokenError('token expired');
-      if (err instanceof errors.JOSEError)
-        throw new InvalidTokenError(`invalid token (${err.code})`);
-      throw err;
-    }
-    const sub = payload.sub!;
-    if (!USER_ID_PATTERN.test(sub))
+    const payload = this.secret
+      ? this.verifyWithSecret(token, this.secret)
+      : await this.verifyWithJwks(token, this.jwks!);
+    // Checked as a string: jose requires `sub` but not its type, and a number would pass the
+    // pattern as its digits and name a user no string id matches.
+    const sub = payload.sub;
+    if (typeof sub !== 'string' || !USER_ID_PATTERN.test(sub))
       throw new InvalidTokenError('token subject is not a valid user id');
     const scope = typeof payload.scope === 'string' ? payload.scope.trim() : '';
     return {
       userId: sub,
       // A principal lives as long as its connection, and most carry no scope: they share one set.
       scopes: scope ? new Set(scope.split(' ').filter(Boolean)) : NO_SCOPES,
-      expiresAt: payload.exp! * 1000,
+      expiresAt: payload.exp * 1000,
     };
+  }
+
+  private verifyWithSecret(token: string, key: KeyObject): VerifiedClaims {
+    try {
+      return verifyHs256(token, key, {
+        issuer: this.settings.issuer,
+        audience: this.settings.audience,
+        now: Math.floor(Date.now() / 1000),
+      });
+    } catch (err) {
+      if (!(err instanceof Hs256Error)) throw err;
+      if (err.code === 'ERR_JWT_EXPIRED') throw new InvalidTokenError('token expired');
+      throw new InvalidTokenError(`invalid token (${err.code})`);
+    }
+  }
+
+  private async verifyWithJwks(token: string, jwks: JWTVerifyGetKey): Promise<VerifiedClaims> {
+    try {
+      const { payload } = await jwtVerify(token, jwks, {
+        algorithms: ['RS256', 'ES256'],
+        issuer: this.settings.issuer,
+        audience: this.settings.audience,
+        requiredClaims: ['exp', 'sub'],
+      });
+      return payload as VerifiedClaims;
+    } catch (err) {
+      if (err instanceof errors.JWTExpired) throw new InvalidTokenError('token expired');
+      if (err instanceof errors.JOSEError)
+        throw new InvalidTokenError(`invalid token (${err.code})`);
+      throw err;
+    }
   }
 }
 
