@@ -193,9 +193,12 @@ describe('scale-out with Kafka ingest on Redis', () => {
       });
       const lines = p.output().split('\n').filter(Boolean);
       expect(lines.filter((l) => typeof parse(l) !== 'object')).toEqual([]);
-      expect(lines.map(parse).filter((e) => e?.warning)).toEqual([
-        expect.objectContaining({ level: 'debug', warning: 'TimeoutNegativeWarning' }),
-      ]);
+      // Maybe more than one: each kafkajs connection has a request queue of its own.
+      const warnings = lines.map(parse).filter((e) => e?.warning);
+      expect(warnings.length).toBeGreaterThan(0);
+      for (const w of warnings) {
+        expect(w).toMatchObject({ level: 'debug', warning: 'TimeoutNegativeWarning' });
+      }
     },
     TIMEOUT,
   );
