@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
 import { MemoryFeed } from '../src/history/memory-feed.js';
 import { MemoryHistoryStore } from '../src/history/memory-history.store.js';
+import { NotificationIngest } from '../src/ingest/notification-ingest.js';
 import { NotificationCodec } from '../src/notifications/notification.codec.js';
-import type { NotificationInput } from '../src/notifications/notification.js';
 
 /**
  * V8 heap per notification the in-memory history retains, for notifications as the bench
@@ -35,6 +35,7 @@ const store = new MemoryHistoryStore(
   new MemoryFeed(),
   { now: () => Date.now() },
 );
+const ingest = new NotificationIngest(codec, store);
 
 const heapUsed = () => {
   gc();
@@ -51,12 +52,9 @@ for (let i = 0; i < total; i += 500) {
       payload: { t: Date.now(), text: 'the quick brown fox jumps over the lazy dog', n: i + k },
     })),
   );
-  const inputs = (JSON.parse(body) as unknown[]).map((raw) => {
-    const decoded = codec.decode(raw);
-    if (!decoded.ok) throw new Error(JSON.stringify(decoded.problems));
-    return decoded.value as NotificationInput;
-  });
-  await store.append(inputs);
+  const decoded = ingest.decode(JSON.parse(body) as unknown[]);
+  if (!decoded.ok) throw new Error(JSON.stringify(decoded.problems));
+  await ingest.accept(decoded.inputs);
 }
 const perNotification = (heapUsed() - before) / store.size();
 console.log(
