@@ -193,6 +193,35 @@ describe('WebSocket gateway', () => {
     expect(await expired.body).toMatchObject({ message: 'token expired' });
   });
 
+  it('answers an upgrade to another path 404 and a malformed target 400, with the JSON error body', async () => {
+    const wrong = await refusal(
+      connectWs(`ws://127.0.0.1:${gw.port}/v1/socket`, {
+        headers: { authorization: `Bearer ${await gw.token('p')}` },
+      }),
+    );
+    expect(wrong.status).toBe(404);
+    expect(await wrong.body).toEqual({
+      statusCode: 404,
+      error: 'not_found',
+      message: 'no WebSocket endpoint at this path (WebSocket endpoints: /v1/ws)',
+    });
+
+    const raw = net.connect(gw.port, '127.0.0.1');
+    raw.end(
+      'GET http://[bad/v1/ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+    );
+    let answer = '';
+    raw.setEncoding('utf8').on('data', (c: string) => (answer += c));
+    await once(raw, 'close');
+    expect(answer).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({
+      statusCode: 400,
+      error: 'bad_request',
+    });
+    expect(limiter.countFor('p')).toBe(0);
+  });
+
   it('takes the token from the access_token query parameter and the cookie', async () => {
     const byQuery = await connectWs(`${wsUrl}?access_token=${await gw.token('q')}`);
     expect((await subscribe(byQuery, ['chat'])).channels).toEqual(['chat']);
