@@ -1,15 +1,18 @@
 import { parseArgs } from 'node:util';
 import { PUBLISH_SCOPE, signToken } from '../src/auth/token-verifier.js';
-import { HttpPublisher, unicastItems } from './load/publisher.js';
+import { HttpPublisher, publishPaced, unicastItems } from './load/publisher.js';
 import { median } from './report.js';
 import { BENCH_SECRET, startTarget, type TargetKind } from './targets.js';
 
 /**
  * Server CPU per publish request with nobody subscribed, so nothing is delivered: the cost of the
  * publish route itself (parsing, auth, validation, numbering, retention, the answer) beside the
- * floor's bare node:http handler. Rounds alternate floor and service.
+ * floor's bare node:http handler. Rounds alternate floor and service. Back to back by default;
+ * with `--rate` (requests/s) the requests come paced for `--duration` seconds, as in S3, where
+ * each one finds the process idle and its caches cold.
  *
  *   npm run bench:publish -- --requests 20000 --batch 10 --rounds 3
+ *   npm run bench:publish -- --rate 200 --duration 15 --rounds 5
  */
 const { values } = parseArgs({
   options: {
@@ -17,11 +20,14 @@ const { values } = parseArgs({
     batch: { type: 'string', default: '10' },
     rounds: { type: 'string', default: '3' },
     inflight: { type: 'string', default: '2' },
+    rate: { type: 'string', default: '0' },
+    duration: { type: 'string', default: '15' },
   },
 });
 const requests = Number(values.requests);
 const batch = Number(values.batch);
 const inflight = Number(values.inflight);
+const rate = Number(values.rate);
 const users = Array.from({ length: 1000 }, (_, i) => `u${i}`);
 
 async function measure(kind: TargetKind): Promise<{ perSecond: number; cpuMicros: number }> {
@@ -34,15 +40,26 @@ async function measure(kind: TargetKind): Promise<{ perSecond: number; cpuMicros
     const cpu0 = server.cpuSeconds();
     const t0 = performance.now();
     let sent = 0;
-    const worker = async () => {
-      while (sent < requests) await publisher.post(unicastItems(users, sent++ * batch, batch));
-    };
-    await Promise.all(Array.from({ length: inflight }, worker));
+    if (rate > 0) {
+      const run = await publishPaced(
+        publisher,
+        (k) => unicastItems(users, k * batch, batch),
+        rate * batch,
+        batch,
+        Number(values.duration) * 1000,
+      );
+      sent = run.accepted / batch;
+    } else {
+      const worker = async () => {
+        while (sent < requests) await publisher.post(unicastItems(users, sent++ * batch, batch));
+      };
+      await Promise.all(Array.from({ length: inflight }, worker));
+    }
     const seconds = (performance.now() - t0) / 1000;
     if (publisher.failures) throw new Error(`${publisher.failures} publishes failed`);
     return {
-      perSecond: Math.round(requests / seconds),
-      cpuMicros: Math.round(((server.cpuSeconds() - cpu0) / requests) * 1e6),
+      perSecond: Math.round(sent / seconds),
+      cpuMicros: Math.round(((server.cpuSeconds() - cpu0) / sent) * 1e6),
     };
   } finally {
     publisher.close();
@@ -66,6 +83,6 @@ for (let round = 0; round < Number(values.rounds); round++) {
 const floorCpu = median(results.floor.map((r) => r.cpuMicros));
 const serviceCpu = median(results.service.map((r) => r.cpuMicros));
 console.log(
-  `\nbatch of ${batch}, ${requests} requests, ${inflight} in flight; median CPU per request: ` +
+  `\nbatch of ${batch}, ${rate > 0 ? `${rate} requests/s paced` : `${requests} requests, ${inflight} in flight`}; median CPU per request: ` +
     `floor ${floorCpu} µs, service ${serviceCpu} µs (${(serviceCpu / floorCpu).toFixed(2)}×)`,
 );

@@ -16,6 +16,7 @@ const COLUMNS: [keyof Row, string][] = [
   ['kbPerConn', 'KB/conn'],
   ['cpuPer1k', 'CPU s/1k'],
   ['serverCpuPct', 'srv CPU %'],
+  ['kernelPct', 'kernel %'],
   ['rssBeforeMb', 'RSS0 MB'],
   ['rssAfterMb', 'RSS1 MB'],
   ['note', 'note'],

@@ -35,11 +35,24 @@ export interface Row {
   kbPerConn?: number;
   cpuPer1k?: number;
   serverCpuPct?: number;
+  /** The kernel's share of the server's CPU (over loopback, each send runs the receiver's TCP too). */
+  kernelPct?: number;
   rssBeforeMb?: number;
   rssAfterMb?: number;
   note?: string;
   /** Which of `--rounds` repeats measured it (0-based; absent in a single-round run). */
   round?: number;
+}
+
+/** Server CPU seconds since `before`, and the kernel's share of them in per cent. */
+function cpuSince(
+  server: ServerProcess,
+  before: { user: number; system: number },
+): { cpu: number; kernelPct: number } {
+  const now = server.cpu();
+  const system = now.system - before.system;
+  const cpu = now.user - before.user + system;
+  return { cpu, kernelPct: cpu > 0 ? Math.round((system / cpu) * 100) : 0 };
 }
 
 export interface BenchContext {
@@ -262,7 +275,7 @@ export async function unicast(
           ? (from: number, size: number) => kafka.send(active, from, size)
           : (from: number, size: number) => pub.post(unicastItems(active, from, size));
         await warmUp(pool, send, active, kafka ? 30_000 : 5000);
-        let cpu0 = server.cpuSeconds();
+        let cpu0 = server.cpu();
         let run: PublishRun;
         let startedAt: number | undefined;
         if (o.mode === 'backlog') {
@@ -271,7 +284,7 @@ export async function unicast(
           try {
             run = await produceClosedLoop(kafka, active, 500, 4, ctx.durationMs);
           } finally {
-            cpu0 = server.cpuSeconds();
+            cpu0 = server.cpu();
             startedAt = nowMs();
             process.kill(server.pid, 'SIGCONT');
           }
@@ -292,7 +305,7 @@ export async function unicast(
               );
         }
         const s = await drain(pool, (st) => st.delivered >= run.accepted);
-        const cpu = server.cpuSeconds() - cpu0;
+        const { cpu, kernelPct } = cpuSince(server, cpu0);
         const span = (s.lastAt - (startedAt ?? run.startedAt)) / 1000;
         const row: Row = {
           scenario: o.scenario,
@@ -308,6 +321,7 @@ export async function unicast(
           ...(o.mode === 'backlog' ? {} : latencyFields(s)),
           cpuPer1k: Math.round((cpu / s.delivered) * 1000 * 10000) / 10000,
           serverCpuPct: Math.round((cpu / span) * 100),
+          kernelPct,
           note: [
             refused,
             pub.failures ? `${pub.failures} publish failures` : '',
@@ -357,11 +371,11 @@ export async function s5Broadcast(
       await pub.post(broadcastItems());
       await drain(pool, (st) => st.reached >= conns, 5000, 30_000);
       await pool.reset();
-      const cpu0 = server.cpuSeconds();
+      const cpu0 = server.cpu();
       const run = await publishPaced(pub, broadcastItems, ratePerSecond, 1, ctx.durationMs);
       const expected = run.accepted * conns;
       const s = await drain(pool, (st) => st.delivered >= expected);
-      const cpu = server.cpuSeconds() - cpu0;
+      const { cpu, kernelPct } = cpuSince(server, cpu0);
       const span = (s.lastAt - run.startedAt) / 1000;
       const row: Row = {
         scenario: 'S5 broadcast',
@@ -376,6 +390,7 @@ export async function s5Broadcast(
         ...latencyFields(s),
         cpuPer1k: Math.round((cpu / s.delivered) * 1000 * 10000) / 10000,
         serverCpuPct: Math.round((cpu / span) * 100),
+        kernelPct,
         note: refused,
       };
       ctx.log(

@@ -20,6 +20,8 @@ export interface ServerProcess {
   memoryKb(): Promise<{ rss: number; rssFullGc: number; heapUsed: number }>;
   /** User + system CPU seconds so far. */
   cpuSeconds(): number;
+  /** CPU seconds so far in user space and in the kernel (its syscalls and the softirqs they run). */
+  cpu(): { user: number; system: number };
   stop(): Promise<void>;
 }
 
@@ -118,10 +120,14 @@ export async function startServer(options: StartOptions): Promise<ServerProcess>
       };
     },
     cpuSeconds() {
+      const { user, system } = server.cpu();
+      return user + system;
+    },
+    cpu() {
       // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return (Number(f[11]) + Number(f[12])) / TICKS_PER_SECOND;
+      return { user: Number(f[11]) / TICKS_PER_SECOND, system: Number(f[12]) / TICKS_PER_SECOND };
     },
     async stop() {
       // SIGTERM exits through process.exit (see gc-signal.ts); SIGKILL if it lingers.

@@ -28,7 +28,7 @@ export async function createApp(
     httpsOptions: tlsOptions(config),
   });
   app.useWebSocketAdapter(new NotificationWsAdapter(app, config));
-  app.use(accessLog());
+  app.use(accessLog(config.LOG_LEVEL));
   if (config.CORS_ALLOWED_ORIGINS) app.enableCors(corsOptions(config.CORS_ALLOWED_ORIGINS));
   // Only the dev token form reads a body through Nest; the publish route reads its own.
   app.useBodyParser('json', { limit: config.PUBLISH_MAX_BODY_BYTES });

@@ -17,6 +17,11 @@ const SEVERITY: Record<LogLevel | 'fatal', number> = {
 
 export type LineSink = (line: string) => void;
 
+/** Whether a logger set to `threshold` (LOG_LEVEL) writes lines of `level`. */
+export function levelEnabled(threshold: LogLevel, level: LogLevel): boolean {
+  return SEVERITY[level] <= SEVERITY[threshold];
+}
+
 const stdoutSink: LineSink = (line) => process.stdout.write(line + '\n');
 
 /**

@@ -37,7 +37,7 @@ type Middleware = (req: IncomingMessage, res: ServerResponse, next: () => void) 
  */
 @Injectable()
 export class PublishRoute implements OnApplicationBootstrap {
-  private readonly logAccess: Middleware = accessLog();
+  private readonly logAccess: Middleware;
   private readonly cors?: Middleware;
 
   constructor(
@@ -47,6 +47,7 @@ export class PublishRoute implements OnApplicationBootstrap {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly metrics: Metrics,
   ) {
+    this.logAccess = accessLog(config.LOG_LEVEL);
     if (config.CORS_ALLOWED_ORIGINS) this.cors = cors(corsOptions(config.CORS_ALLOWED_ORIGINS));
   }
 
