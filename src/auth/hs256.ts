@@ -53,6 +53,7 @@ export function verifyHs256(token: string, key: KeyObject, options: Hs256Options
   const headerText = token.slice(0, first);
   const payloadText = token.slice(first + 1, last);
   const signatureText = token.slice(last + 1);
+  if (!isSegment(headerText)) invalid();
   const header = jsonObject(headerText, 'ERR_JWS_INVALID');
   // No critical extension is understood here (jose knows only `b64`, which a JWT may not use).
   if ('crit' in header) throw new Hs256Error('ERR_JOSE_NOT_SUPPORTED');
@@ -91,8 +92,8 @@ function invalid(): never {
   throw new Hs256Error('ERR_JWS_INVALID');
 }
 
+/** A segment `isSegment` has accepted, decoded as a JSON object. */
 function jsonObject(segment: string, code: Hs256Refusal): Record<string, unknown> {
-  if (!isSegment(segment)) invalid();
   let value: unknown;
   try {
     value = JSON.parse(utf8.decode(Buffer.from(segment, 'base64url')));

@@ -27,8 +27,9 @@ export function accessLog(level: LogLevel, logger = new Logger('Access')) {
       typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     res.setHeader('X-Request-Id', reqId);
     const rawUrl = req.url ?? '';
-    const quiet = QUIET.test(rawUrl);
-    if (quiet ? quietLines : lines) {
+    // Debug on implies info on: below info there is nothing to test the URL for.
+    const quiet = lines && QUIET.test(rawUrl);
+    if (lines && (!quiet || quietLines)) {
       const started = performance.now();
       res.once('close', () => {
         const entry = {
