@@ -14,26 +14,66 @@ class FakeSocket implements Corkable {
   }
 }
 
+/** A TurnWrites whose scheduling and loop idle time the test drives. */
+function driven() {
+  const turnEnd: (() => void)[] = [];
+  const soon: (() => void)[] = [];
+  const loop = { idle: 0 };
+  const writes = new TurnWrites({
+    atTurnEnd: (f) => turnEnd.push(f),
+    soon: (f) => soon.push(f),
+    idleTime: () => loop.idle,
+    quietMs: 1,
+  });
+  return { writes, turnEnd, soon, loop };
+}
+
 describe('TurnWrites', () => {
-  it('corks a socket once per turn however often it is written, and uncorks it at the flush', () => {
-    const scheduled: (() => void)[] = [];
-    const writes = new TurnWrites((f) => scheduled.push(f));
+  it('corks a socket once however often it is written, and uncorks it at the flush', () => {
+    const { writes, turnEnd, soon } = driven();
     const a = new FakeSocket();
     const b = new FakeSocket();
     writes.hold(a);
     writes.hold(a);
     writes.hold(b);
-    expect([a.corked, b.corked, scheduled.length]).toEqual([1, 1, 1]);
-    scheduled[0]();
+    expect([a.corked, b.corked, soon.length, turnEnd.length]).toEqual([1, 1, 1, 0]);
+    soon[0]();
     expect([a.corked, a.flushes, b.corked, b.flushes]).toEqual([0, 1, 0, 1]);
-    // The next turn corks again and schedules a new flush.
-    writes.hold(a);
-    expect([a.corked, scheduled.length]).toEqual([1, 2]);
-    scheduled[1]();
-    expect(a.flushes).toBe(2);
   });
 
-  it('sends what several writes of one turn gave a real socket in one piece', async () => {
+  it('flushes once the writing code is done after a quiet spell, at the turn end while busy', () => {
+    const { writes, turnEnd, soon, loop } = driven();
+    const a = new FakeSocket();
+    writes.hold(a);
+    soon[0]();
+    // The next batch came without the loop waiting (0.5 ms idle < quietMs): others may follow it.
+    loop.idle += 0.5;
+    writes.hold(a);
+    writes.hold(new FakeSocket());
+    expect([soon.length, turnEnd.length]).toEqual([1, 1]);
+    turnEnd[0]();
+    expect(a.flushes).toBe(2);
+    // Busy is counted from the last flush: the idle time before it does not count again.
+    loop.idle += 0.75;
+    writes.hold(a);
+    expect([soon.length, turnEnd.length]).toEqual([1, 2]);
+    turnEnd[1]();
+    loop.idle += 1.5;
+    writes.hold(a);
+    expect([soon.length, turnEnd.length]).toEqual([2, 2]);
+    soon[1]();
+    expect([a.corked, a.flushes]).toEqual([0, 4]);
+  });
+
+  it('does not count a flush with nothing held as one', () => {
+    const { writes, soon, loop } = driven();
+    writes.flush();
+    loop.idle += 0.25;
+    writes.hold(new FakeSocket());
+    expect(soon.length).toBe(1);
+  });
+
+  it('sends a real socket the writes of one batch in one piece, after the code that wrote', async () => {
     const server = net.createServer();
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
@@ -60,11 +100,12 @@ describe('TurnWrites', () => {
         writes.hold(peer);
         peer.write(part);
       }
-      // Nothing leaves before the turn ends.
       expect(sent).toEqual([]);
+      // A quiet loop: the batch leaves with the first microtask, not at the turn's end.
+      await Promise.resolve();
+      expect(sent).toEqual([3]);
       const [data] = (await received) as [Buffer];
       expect(data.toString()).toBe('abc');
-      expect(sent).toEqual([3]);
     } finally {
       client.destroy();
       peer.destroy();

@@ -86,7 +86,7 @@ describe('SseStream', () => {
     ]);
     expect(counts).toEqual({ delivered: 1, heartbeats: 1, slow: 0 });
     expect(heartbeats.size).toBe(1);
-    // Everything written was held for the rest of the turn.
+    // Everything written was held until the code that wrote it is done.
     expect(res.socket.corked).toBe(1);
     options.writes.flush();
     expect(res.socket.corked).toBe(0);

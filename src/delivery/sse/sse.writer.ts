@@ -57,11 +57,11 @@ function eventOf(item: Exclude<StreamItem, { kind: 'notification' }>): string {
  * formats each event again for every connection and chains a promise and a tick per write, so
  * every event cost one syscall per connection. Here a notification's event is encoded once, as
  * the HTTP chunk it travels in, and written as-is to every recipient's socket (through the
- * response, Node would frame each write again, as four writes of its own); everything a
- * connection gets in one event-loop turn leaves in one syscall (TurnWrites). An HTTP/1.0 client
- * gets no chunked encoding, so its events go out unframed. A heartbeat comment every
- * `heartbeatMs` keeps proxies from closing an idle stream and lets the client tell a dead
- * connection from a quiet one.
+ * response, Node would frame each write again, as four writes of its own); what a connection
+ * gets in one batch, or in one event-loop turn when the gateway is busy, leaves in one syscall
+ * (TurnWrites). An HTTP/1.0 client gets no chunked encoding, so its events go out unframed. A
+ * heartbeat comment every `heartbeatMs` keeps proxies from closing an idle stream and lets the
+ * client tell a dead connection from a quiet one.
  */
 export class SseStream {
   private retry: string;

@@ -17,7 +17,7 @@ import {
 import { WsRateLimiter } from './ws-rate-limiter.js';
 import type { Corkable, TurnWrites } from '../turn-writes.js';
 
-/** The peer's TCP socket: held corked for the rest of a turn, and written shared frames as-is. */
+/** The peer's TCP socket: corked while more writes may join, and written shared frames as-is. */
 export interface WsSocket extends Corkable {
   write(frame: Buffer): boolean;
 }
@@ -38,7 +38,7 @@ export interface WsSessionSettings {
   readonly maxBufferedBytes: number;
   readonly ratePerSecond: number;
   readonly rateBurst: number;
-  /** Everything a socket is sent in one event-loop turn leaves in one write. */
+  /** What a socket is sent in one batch, or in one turn when busy, leaves in one write. */
   readonly writes: TurnWrites;
 }
 
