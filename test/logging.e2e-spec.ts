@@ -85,7 +85,7 @@ describe('structured logs', () => {
 
     const res = await fetch(`${url}/nowhere?x=1`, { headers: { 'x-request-id': 'bad id!' } });
     const generated = res.headers.get('x-request-id');
-    expect(generated).toMatch(/^[0-9a-f-]{36}$/);
+    expect(generated).toMatch(/^[\w-]{12}-[0-9a-z]+$/);
     expect(await accessEntry(generated)).toMatchObject({ status: 404, url: '/nowhere?x=1' });
   });
 

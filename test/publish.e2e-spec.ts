@@ -122,7 +122,7 @@ describe('HTTP publish API', () => {
     const ok = await post({ userId: 'a', type: 't' }, undefined, { 'x-request-id': 'pub-1' });
     expect(ok.headers.get('x-request-id')).toBe('pub-1');
     expect((await post({ userId: 'a', type: 't' })).headers.get('x-request-id')).toMatch(
-      /^[\w-]{36}$/,
+      /^[\w-]{12}-[0-9a-z]+$/,
     );
     // Declares 100 KB and sends only its headers: answered at once, connection closed.
     const answer = await rawRequest(

@@ -50,7 +50,7 @@ describe('accessLog', () => {
       },
     ]);
     const reqId = res.headers['x-request-id'];
-    expect(reqId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(reqId).toMatch(/^[\w-]{12}-[0-9a-z]+$/);
     expect(lines[0].entry.reqId).toBe(reqId);
     expect(context?.reqId).toBe(reqId);
   });
@@ -60,7 +60,7 @@ describe('accessLog', () => {
       'edge-1',
     );
     expect(run('info', '/x', { 'x-request-id': 'bad id!' }).res.headers['x-request-id']).toMatch(
-      /^[0-9a-f-]{36}$/,
+      /^[\w-]{12}-[0-9a-z]+$/,
     );
   });
 
@@ -77,7 +77,7 @@ describe('accessLog', () => {
     const { lines, listeners, context, res } = run('warn', '/v1/notifications');
     expect(lines).toEqual([]);
     expect(listeners).toBe(0);
-    expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(res.headers['x-request-id']).toMatch(/^[\w-]{12}-[0-9a-z]+$/);
     expect(context?.reqId).toBe(res.headers['x-request-id']);
   });
 });

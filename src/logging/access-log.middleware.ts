@@ -1,15 +1,17 @@
 import { Logger } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { findPrincipal } from '../auth/jwt-auth.guard.js';
 import { redactUrl } from '../auth/token-extractor.js';
 import { levelEnabled, type LogLevel } from './json.logger.js';
 import { withLogContext } from './log-context.js';
+import { requestIdSource } from './request-id.js';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 /** Probes and scrapes come every few seconds: logged at debug so they do not drown the rest. */
 const QUIET = /^\/(?:health\/|metrics(?:$|\?))/;
+/** One sequence for the process, whichever route numbers the request. */
+const newRequestId = requestIdSource();
 
 /**
  * Gives each request an id (a sane incoming `X-Request-Id` is kept, and echoed back), runs the
@@ -24,7 +26,7 @@ export function accessLog(level: LogLevel, logger = new Logger('Access')) {
   return (req: IncomingMessage, res: ServerResponse, next: () => void): void => {
     const incoming = req.headers['x-request-id'];
     const reqId =
-      typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+      typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : newRequestId();
     res.setHeader('X-Request-Id', reqId);
     const rawUrl = req.url ?? '';
     // Debug on implies info on: below info there is nothing to test the URL for.
