@@ -7,7 +7,8 @@ import { BENCH_SECRET, startTarget, type TargetKind } from './targets.js';
 /**
  * Server CPU per publish request with nobody subscribed, so nothing is delivered: the cost of the
  * publish route itself (parsing, auth, validation, numbering, retention, the answer) beside the
- * floor's bare node:http handler. Rounds alternate floor and service. Back to back by default;
+ * floor's bare node:http handler. Rounds alternate floor and service (and, with
+ * BENCH_BASELINE_SCRIPT, another build of the service as `baseline`). Back to back by default;
  * with `--rate` (requests/s) the requests come paced for `--duration` seconds, as in S3, where
  * each one finds the process idle and its caches cold.
  *
@@ -67,12 +68,16 @@ async function measure(kind: TargetKind): Promise<{ perSecond: number; cpuMicros
   }
 }
 
+const kinds: TargetKind[] = process.env.BENCH_BASELINE_SCRIPT
+  ? ['floor', 'baseline', 'service']
+  : ['floor', 'service'];
 const results: Record<TargetKind, { perSecond: number; cpuMicros: number }[]> = {
   floor: [],
   service: [],
+  baseline: [],
 };
 for (let round = 0; round < Number(values.rounds); round++) {
-  for (const kind of (round % 2 ? ['service', 'floor'] : ['floor', 'service']) as TargetKind[]) {
+  for (const kind of round % 2 ? [...kinds].reverse() : kinds) {
     const r = await measure(kind);
     results[kind].push(r);
     console.log(
@@ -81,8 +86,11 @@ for (let round = 0; round < Number(values.rounds); round++) {
   }
 }
 const floorCpu = median(results.floor.map((r) => r.cpuMicros));
-const serviceCpu = median(results.service.map((r) => r.cpuMicros));
+const versus = (kind: TargetKind) => {
+  const cpu = median(results[kind].map((r) => r.cpuMicros));
+  return `${kind} ${cpu} µs (${(cpu / floorCpu).toFixed(2)}×)`;
+};
 console.log(
   `\nbatch of ${batch}, ${rate > 0 ? `${rate} requests/s paced` : `${requests} requests, ${inflight} in flight`}; median CPU per request: ` +
-    `floor ${floorCpu} µs, service ${serviceCpu} µs (${(serviceCpu / floorCpu).toFixed(2)}×)`,
+    `floor ${floorCpu} µs, ${kinds.slice(1).map(versus).join(', ')}`,
 );

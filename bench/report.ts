@@ -84,7 +84,8 @@ export function mergeRounds(rows: Row[]): Row[] {
 /**
  * Every row, then each service figure divided by the floor's figure from the same run. With
  * `--rounds`, a ratio is taken within each round (floor and service measured minutes apart, in
- * alternating order) and the median of those is shown, with their range.
+ * alternating order) and the median of those is shown, with their range. A `baseline` build in
+ * the run gets its own ratios to the floor, and the service's to it.
  */
 export function renderMarkdown(rows: Row[]): string {
   const merged = mergeRounds(rows);
@@ -93,15 +94,29 @@ export function renderMarkdown(rows: Row[]): string {
     used.map(([, h]) => h),
     merged.map((r) => used.map(([k]) => cell(r[k]))),
   );
+  const sections = [
+    `### Figures\n\n${raw}`,
+    `### Service ÷ floor (same run)\n\n${ratioTable(rows, merged, 'service', 'floor')}`,
+  ];
+  if (rows.some((r) => r.target === 'baseline')) {
+    sections.push(
+      `### Baseline ÷ floor (same run)\n\n${ratioTable(rows, merged, 'baseline', 'floor')}`,
+      `### Service ÷ baseline (same run)\n\n${ratioTable(rows, merged, 'service', 'baseline')}`,
+    );
+  }
+  return `${sections.join('\n\n')}\n`;
+}
+
+function ratioTable(rows: Row[], merged: Row[], target: string, reference: string): string {
   const ratioRows: string[][] = [];
-  for (const s of merged.filter((r) => r.target === 'service')) {
+  for (const s of merged.filter((r) => r.target === target)) {
     const pairs = rows
-      .filter((r) => r.target === 'service' && key(r) === key(s))
+      .filter((r) => r.target === target && key(r) === key(s))
       .map((sr) => ({
-        service: sr,
-        floor: rows.find((r) => r.target === 'floor' && key(r) === key(s) && r.round === sr.round),
+        of: sr,
+        to: rows.find((r) => r.target === reference && key(r) === key(s) && r.round === sr.round),
       }))
-      .filter((p): p is { service: Row; floor: Row } => p.floor !== undefined);
+      .filter((p): p is { of: Row; to: Row } => p.to !== undefined);
     if (pairs.length === 0) continue;
     ratioRows.push([
       s.scenario,
@@ -109,7 +124,7 @@ export function renderMarkdown(rows: Row[]): string {
       s.label,
       ...RATIOS.map(([k]) => {
         const ratios = pairs
-          .map(({ service, floor }) => [service[k], floor[k]] as (number | undefined)[])
+          .map(({ of, to }) => [of[k], to[k]] as (number | undefined)[])
           .filter(([a, b]) => a !== undefined && b)
           .map(([a, b]) => a! / b!);
         if (ratios.length === 0) return '';
@@ -120,6 +135,5 @@ export function renderMarkdown(rows: Row[]): string {
       }),
     ]);
   }
-  const ratios = table(['scenario', 'tr', 'case', ...RATIOS.map(([, h]) => h)], ratioRows);
-  return `### Figures\n\n${raw}\n\n### Service ÷ floor (same run)\n\n${ratios}\n`;
+  return table(['scenario', 'tr', 'case', ...RATIOS.map(([, h]) => h)], ratioRows);
 }

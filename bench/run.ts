@@ -13,7 +13,7 @@ const BROKER_SCRIPT = new URL('../../../scripts/kafka/broker.ts', import.meta.ur
 
 /**
  * `npm run bench -- [--scenarios S1,S2,...] [--scale 0.1] [--duration 10] [--transports sse,ws]
- * [--targets floor,service] [--rounds 1] [--profile]`. Every scenario runs against the floor
+ * [--targets floor,service[,baseline]] [--rounds 1] [--profile]`. Every scenario runs against the floor
  * server and the service in the same run, one fresh server process each; the markdown table and
  * the raw JSON land in bench/results/. `--rounds N` repeats each scenario N times, floor and
  * service in alternating order, and reports medians (a single run's p99 ratio at 2 000/s moved

@@ -14,7 +14,7 @@ import {
 import { KafkaPublisher, produceClosedLoop, producePaced } from './load/kafka-publisher.js';
 import type { ServerProcess } from './server-process.js';
 import { nowMs } from './histogram.js';
-import { BENCH_SECRET, startTarget, type TargetKind } from './targets.js';
+import { BENCH_SECRET, isService, startTarget, type TargetKind } from './targets.js';
 
 /** One measured figure set; the report pairs each service row with the floor row of the same key. */
 export interface Row {
@@ -437,7 +437,7 @@ export async function s6Churn(ctx: BenchContext, kind: TargetKind, transport: Tr
         await pool.churn('again-', cycles, concurrency);
         await sleep(1000);
         const again = await server.memoryKb();
-        const gauge = kind === 'service' ? await openConnections(server.port) : undefined;
+        const gauge = isService(kind) ? await openConnections(server.port) : undefined;
         const check = await pool.connect(users('after-', cap));
         const ratio = (a: number, b: number) => (a / b).toFixed(3);
         const row: Row = {

@@ -1,7 +1,12 @@
 import { startServer, type ServerProcess } from './server-process.js';
 import type { Transport } from './load/protocol.js';
 
-export type TargetKind = 'floor' | 'service';
+/**
+ * `baseline` is another build of the service (`BENCH_BASELINE_SCRIPT`, e.g. main's `dist/main.js`
+ * copied aside), measured in the same run as this one, rounds interleaved: two builds measured in
+ * separate runs differed by more than most changes do (bench/RESULTS.md, seventh session).
+ */
+export type TargetKind = 'floor' | 'service' | 'baseline';
 
 export const BENCH_SECRET = 'bench-secret-0123456789-abcdefghijklmnopqrstuvwxyz';
 
@@ -15,15 +20,22 @@ export const SERVICE_ENV: Record<string, string> = {
   MAX_CONNECTIONS_PER_USER: '100',
 };
 
-const SCRIPTS: Record<TargetKind, Record<Transport, string>> = {
-  // BENCH_SERVICE_SCRIPT runs another build of the service (e.g. main's) for before/after figures.
+const baselineScript = () => {
+  const script = process.env.BENCH_BASELINE_SCRIPT;
+  if (!script) throw new Error('the baseline target needs BENCH_BASELINE_SCRIPT (a built main.js)');
+  return script;
+};
+
+const SCRIPTS: Record<TargetKind, Record<Transport, () => string>> = {
+  // BENCH_SERVICE_SCRIPT runs another build of the service in place of this one.
   service: {
-    sse: process.env.BENCH_SERVICE_SCRIPT ?? 'dist/main.js',
-    ws: process.env.BENCH_SERVICE_SCRIPT ?? 'dist/main.js',
+    sse: () => process.env.BENCH_SERVICE_SCRIPT ?? 'dist/main.js',
+    ws: () => process.env.BENCH_SERVICE_SCRIPT ?? 'dist/main.js',
   },
+  baseline: { sse: baselineScript, ws: baselineScript },
   floor: {
-    sse: 'dist/bench-build/bench/floor/sse-floor.server.js',
-    ws: 'dist/bench-build/bench/floor/ws-floor.server.js',
+    sse: () => 'dist/bench-build/bench/floor/sse-floor.server.js',
+    ws: () => 'dist/bench-build/bench/floor/ws-floor.server.js',
   },
 };
 
@@ -39,9 +51,12 @@ export interface StartTarget {
 export function startTarget(t: StartTarget): Promise<ServerProcess> {
   return startServer({
     name: `${t.label}-${t.kind}-${t.transport}`,
-    script: SCRIPTS[t.kind][t.transport],
-    env: t.kind === 'service' ? { ...SERVICE_ENV, ...t.env } : {},
+    script: SCRIPTS[t.kind][t.transport](),
+    env: isService(t.kind) ? { ...SERVICE_ENV, ...t.env } : {},
     profileDir: t.profileDir,
     heapSnapshotDir: t.heapSnapshotDir,
   });
 }
+
+/** Either build of the service (not the floor). */
+export const isService = (kind: TargetKind) => kind !== 'floor';
