@@ -1,4 +1,5 @@
 import type { Row } from './scenarios.js';
+import type { TargetKind } from './targets.js';
 
 const COLUMNS: [keyof Row, string][] = [
   ['scenario', 'scenario'],
@@ -107,7 +108,7 @@ export function renderMarkdown(rows: Row[]): string {
   return `${sections.join('\n\n')}\n`;
 }
 
-function ratioTable(rows: Row[], merged: Row[], target: string, reference: string): string {
+function ratioTable(rows: Row[], merged: Row[], target: TargetKind, reference: TargetKind): string {
   const ratioRows: string[][] = [];
   for (const s of merged.filter((r) => r.target === target)) {
     const pairs = rows

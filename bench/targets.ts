@@ -20,24 +20,19 @@ export const SERVICE_ENV: Record<string, string> = {
   MAX_CONNECTIONS_PER_USER: '100',
 };
 
-const baselineScript = () => {
+const FLOOR_SCRIPTS: Record<Transport, string> = {
+  sse: 'dist/bench-build/bench/floor/sse-floor.server.js',
+  ws: 'dist/bench-build/bench/floor/ws-floor.server.js',
+};
+
+function scriptOf(kind: TargetKind, transport: Transport): string {
+  if (kind === 'floor') return FLOOR_SCRIPTS[transport];
+  // BENCH_SERVICE_SCRIPT runs another build of the service in place of this one.
+  if (kind === 'service') return process.env.BENCH_SERVICE_SCRIPT ?? 'dist/main.js';
   const script = process.env.BENCH_BASELINE_SCRIPT;
   if (!script) throw new Error('the baseline target needs BENCH_BASELINE_SCRIPT (a built main.js)');
   return script;
-};
-
-const SCRIPTS: Record<TargetKind, Record<Transport, () => string>> = {
-  // BENCH_SERVICE_SCRIPT runs another build of the service in place of this one.
-  service: {
-    sse: () => process.env.BENCH_SERVICE_SCRIPT ?? 'dist/main.js',
-    ws: () => process.env.BENCH_SERVICE_SCRIPT ?? 'dist/main.js',
-  },
-  baseline: { sse: baselineScript, ws: baselineScript },
-  floor: {
-    sse: () => 'dist/bench-build/bench/floor/sse-floor.server.js',
-    ws: () => 'dist/bench-build/bench/floor/ws-floor.server.js',
-  },
-};
+}
 
 export interface StartTarget {
   readonly kind: TargetKind;
@@ -51,7 +46,7 @@ export interface StartTarget {
 export function startTarget(t: StartTarget): Promise<ServerProcess> {
   return startServer({
     name: `${t.label}-${t.kind}-${t.transport}`,
-    script: SCRIPTS[t.kind][t.transport](),
+    script: scriptOf(t.kind, t.transport),
     env: isService(t.kind) ? { ...SERVICE_ENV, ...t.env } : {},
     profileDir: t.profileDir,
     heapSnapshotDir: t.heapSnapshotDir,
