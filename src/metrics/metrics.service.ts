@@ -20,6 +20,13 @@ const SOURCES: readonly IngestSource[] = ['http', 'kafka'];
 
 /** Publish-to-write latency: from a millisecond on one replica to seconds behind a slow Redis. */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/**
+ * How often `nodejs_eventloop_lag_*` samples the loop. prom-client's default, 10 ms, wakes an
+ * idle replica 100 times a second: 6 of the 7 ms of CPU per second it spent doing nothing, and
+ * a wake-up between requests at every publish rate (bench/RESULTS.md, eighth session). The
+ * health probe samples every 100 ms as well.
+ */
+const LOOP_LAG_SAMPLE_MS = 100;
 
 type Bound<K extends string> = Record<K, CounterType.Internal>;
 
@@ -86,7 +93,10 @@ export class Metrics {
     @Inject(HISTORY_STORE) history: HistoryStore,
   ) {
     const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry });
+    collectDefaultMetrics({
+      register: this.registry,
+      eventLoopMonitoringPrecision: LOOP_LAG_SAMPLE_MS,
+    });
 
     new Gauge({
       name: 'gateway_connections',
