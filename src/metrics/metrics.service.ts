@@ -21,10 +21,10 @@ const SOURCES: readonly IngestSource[] = ['http', 'kafka'];
 /** Publish-to-write latency: from a millisecond on one replica to seconds behind a slow Redis. */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 /**
- * How often `nodejs_eventloop_lag_*` samples the loop. prom-client's default, 10 ms, wakes an
- * idle replica 100 times a second: 6 of the 7 ms of CPU per second it spent doing nothing, and
- * a wake-up between requests at every publish rate (bench/RESULTS.md, eighth session). The
- * health probe samples every 100 ms as well.
+ * How often `nodejs_eventloop_lag_*` samples the loop. prom-client's default, 10 ms, woke an idle
+ * replica 106 times a second (8.6 ms of CPU per second doing nothing, 3.9 ms now: `npm run
+ * bench:idle`), and a paced publisher's gateway between its requests. The liveness check samples
+ * every 100 ms as well; the two mostly share a wake-up (11 a second in all).
  */
 const LOOP_LAG_SAMPLE_MS = 100;
 
