@@ -82,6 +82,12 @@ export function mergeRounds(rows: Row[]): Row[] {
   });
 }
 
+const RATIO_TABLES: readonly (readonly [string, TargetKind, TargetKind])[] = [
+  ['Service ÷ floor', 'service', 'floor'],
+  ['Baseline ÷ floor', 'baseline', 'floor'],
+  ['Service ÷ baseline', 'service', 'baseline'],
+];
+
 /**
  * Every row, then each service figure divided by the floor's figure from the same run. With
  * `--rounds`, a ratio is taken within each round (floor and service measured minutes apart, in
@@ -95,15 +101,13 @@ export function renderMarkdown(rows: Row[]): string {
     used.map(([, h]) => h),
     merged.map((r) => used.map(([k]) => cell(r[k]))),
   );
-  const sections = [
-    `### Figures\n\n${raw}`,
-    `### Service ÷ floor (same run)\n\n${ratioTable(rows, merged, 'service', 'floor')}`,
-  ];
-  if (rows.some((r) => r.target === 'baseline')) {
-    sections.push(
-      `### Baseline ÷ floor (same run)\n\n${ratioTable(rows, merged, 'baseline', 'floor')}`,
-      `### Service ÷ baseline (same run)\n\n${ratioTable(rows, merged, 'service', 'baseline')}`,
-    );
+  const sections = [`### Figures\n\n${raw}`];
+  // Only between targets the run measured: `--targets service` gets no empty floor table.
+  const measured = new Set(rows.map((r) => r.target));
+  for (const [title, target, reference] of RATIO_TABLES) {
+    if (measured.has(target) && measured.has(reference)) {
+      sections.push(`### ${title} (same run)\n\n${ratioTable(rows, merged, target, reference)}`);
+    }
   }
   return `${sections.join('\n\n')}\n`;
 }
