@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { median } from './report.js';
-import { startTarget, type TargetKind } from './targets.js';
+import { comparedTargets, roundOrder, startTarget, type TargetKind } from './targets.js';
 
 /**
  * What a replica costs while nothing happens: CPU per second (every thread, from the scheduler's
@@ -65,14 +65,12 @@ async function measure(
   }
 }
 
-const kinds: TargetKind[] = process.env.BENCH_BASELINE_SCRIPT
-  ? ['floor', 'baseline', 'service']
-  : ['floor', 'service'];
+const kinds = comparedTargets();
 const results = new Map<TargetKind, { cpuMicrosPerSecond: number; wakeUpsPerSecond: number }[]>(
   kinds.map((k) => [k, []]),
 );
 for (let round = 0; round < Number(values.rounds); round++) {
-  for (const kind of round % 2 ? [...kinds].reverse() : kinds) {
+  for (const kind of roundOrder(kinds, round)) {
     const r = await measure(kind);
     results.get(kind)!.push(r);
     console.log(

@@ -2,7 +2,13 @@ import { parseArgs } from 'node:util';
 import { PUBLISH_SCOPE, signToken } from '../src/auth/token-verifier.js';
 import { HttpPublisher, publishPaced, unicastItems } from './load/publisher.js';
 import { median } from './report.js';
-import { BENCH_SECRET, startTarget, type TargetKind } from './targets.js';
+import {
+  BENCH_SECRET,
+  comparedTargets,
+  roundOrder,
+  startTarget,
+  type TargetKind,
+} from './targets.js';
 
 /**
  * Server CPU per publish request with nobody subscribed, so nothing is delivered: the cost of the
@@ -68,16 +74,14 @@ async function measure(kind: TargetKind): Promise<{ perSecond: number; cpuMicros
   }
 }
 
-const kinds: TargetKind[] = process.env.BENCH_BASELINE_SCRIPT
-  ? ['floor', 'baseline', 'service']
-  : ['floor', 'service'];
+const kinds = comparedTargets();
 const results: Record<TargetKind, { perSecond: number; cpuMicros: number }[]> = {
   floor: [],
   service: [],
   baseline: [],
 };
 for (let round = 0; round < Number(values.rounds); round++) {
-  for (const kind of round % 2 ? [...kinds].reverse() : kinds) {
+  for (const kind of roundOrder(kinds, round)) {
     const r = await measure(kind);
     results[kind].push(r);
     console.log(

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { Transport } from './load/protocol.js';
 import { renderMarkdown } from './report.js';
 import { s1Idle, s5Broadcast, s6Churn, unicast, type BenchContext, type Row } from './scenarios.js';
-import type { TargetKind } from './targets.js';
+import { roundOrder, type TargetKind } from './targets.js';
 import type { KafkaBroker } from '../scripts/kafka/broker.js';
 
 // Node strips the types of this plain-TypeScript script itself (as the Kafka tests' setup does).
@@ -67,8 +67,7 @@ async function each(
   console.log(`${name}`);
   for (let round = 0; round < rounds; round++) {
     for (const transport of transports) {
-      // Alternating order, so a machine that drifts during the run favours neither server.
-      for (const kind of round % 2 ? [...targets].reverse() : targets) {
+      for (const kind of roundOrder(targets, round)) {
         try {
           const measured = await fn(kind, transport);
           rows.push(...(rounds > 1 ? measured.map((r) => ({ ...r, round })) : measured));

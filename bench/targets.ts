@@ -55,3 +55,15 @@ export function startTarget(t: StartTarget): Promise<ServerProcess> {
 
 /** Either build of the service (not the floor). */
 export const isService = (kind: TargetKind) => kind !== 'floor';
+
+/** What a before/after bench compares: the floor, the service, and the baseline when one is named. */
+export function comparedTargets(): TargetKind[] {
+  return process.env.BENCH_BASELINE_SCRIPT
+    ? ['floor', 'baseline', 'service']
+    : ['floor', 'service'];
+}
+
+/** Round `round`'s order: alternated, so a machine that drifts during a run favours no target. */
+export function roundOrder<T>(targets: readonly T[], round: number): readonly T[] {
+  return round % 2 ? [...targets].reverse() : targets;
+}
