@@ -32,8 +32,10 @@ export class FixedLabelHistogram<L extends string> {
     registry.registerMetric(this as unknown as Metric);
   }
 
+  /** A label value not given up front is ignored: the series are fixed. */
   observe(label: L, value: number): void {
-    const s = this.series.get(label)!;
+    const s = this.series.get(label);
+    if (!s) return;
     const b = this.buckets;
     let i = 0;
     while (i < b.length && value > b[i]) i++;

@@ -35,6 +35,23 @@ describe('Metrics', () => {
     expect(await value(m, 'gateway_deliveries_total', { transport: 'ws' })).toBe(1);
   });
 
+  it("exports Kafka records' age on arrival only for the source's topics, in seconds", async () => {
+    const m = new Metrics(limiter, history);
+    expect(m.registry.getSingleMetric('gateway_kafka_record_age_seconds')).toBeUndefined();
+    const recordAge = m.kafkaRecordAges(['orders', 'chat']);
+    recordAge('chat', 120_000);
+    recordAge('chat', -5); // a producer clock ahead of ours
+    recordAge('elsewhere', 1);
+    const h = await m.registry.getSingleMetric('gateway_kafka_record_age_seconds')!.get();
+    const count = (topic: string, le: number | string) =>
+      h.values.find((v) => v.labels.le === le && v.labels.topic === topic)?.value;
+    expect(count('chat', 0.001)).toBe(1);
+    expect(count('chat', 60)).toBe(1);
+    expect(count('chat', 300)).toBe(2);
+    expect(count('orders', '+Inf')).toBe(0);
+    expect(h.values.some((v) => v.labels.topic === 'elsewhere')).toBe(false);
+  });
+
   it('drops per-partition lag on a rebalance, since the assignment changed', async () => {
     const m = new Metrics(limiter, history);
     m.kafkaLag('notifications', 0, 10);

@@ -64,6 +64,35 @@ describe('Kafka ingest', () => {
     sse.close();
   });
 
+  it("measures a record's age on arrival from its timestamp", async () => {
+    const aged = async (le: string) => {
+      const text = await (await fetch(`${gw.url}/metrics`)).text();
+      const line = text
+        .split('\n')
+        .find(
+          (l) =>
+            l.startsWith('gateway_kafka_record_age_seconds_bucket{') &&
+            l.includes(`le="${le}"`) &&
+            l.includes(`topic="${topic}"`),
+        );
+      if (!line) throw new Error(`no record-age bucket le=${le} for ${topic}`);
+      return Number(line.split(' ').at(-1));
+    };
+    const sse = await openStream(gw, 'erin');
+    const [within60, within300] = [await aged('60'), await aged('300')];
+    await producer.send({
+      topic,
+      messages: [
+        { ...notificationMessage('erin', { late: true }), timestamp: String(Date.now() - 120_000) },
+      ],
+    });
+    await sse.waitForEvents(1, 20_000);
+    // Produced "two minutes ago": past the 60 s bound, within the 300 s one.
+    expect((await aged('60')) - within60).toBe(0);
+    expect((await aged('300')) - within300).toBe(1);
+    sse.close();
+  });
+
   it('drops a re-sent message by its id field or its idempotency-key header', async () => {
     const sse = await openStream(gw, 'bob');
     const byId = notificationMessage('bob', { n: 1 }, { id: 'order-42' });

@@ -41,8 +41,9 @@ export function kafkaSourceOptions(c: AppConfig): KafkaSourceOptions {
   };
 }
 
-function metricsObserver(m: Metrics): KafkaSourceObserver {
+function metricsObserver(m: Metrics, topics: readonly string[]): KafkaSourceObserver {
   return {
+    recordAge: m.kafkaRecordAges(topics),
     consumed: (topic, count) => m.kafkaConsumed(topic, count),
     deadLettered: (topic, count) => m.kafkaDeadLettered(topic, count),
     accepted: (count) => m.ingested('kafka', count),
@@ -68,7 +69,7 @@ function metricsObserver(m: Metrics): KafkaSourceObserver {
           ingest,
           codec,
           new Logger('Kafka'),
-          metricsObserver(m),
+          metricsObserver(m, c.KAFKA_TOPICS),
         ),
     },
   ],

@@ -50,6 +50,8 @@ export interface KafkaSourceObserver {
   rebalanced(): void;
   /** Records between the last one handled and the partition's high watermark. */
   lag(topic: string, partition: number, lag: number): void;
+  /** Milliseconds from a record's timestamp to its batch reaching this replica. */
+  recordAge(topic: string, ageMs: number): void;
 }
 
 const NO_OBSERVER: KafkaSourceObserver = {
@@ -58,6 +60,7 @@ const NO_OBSERVER: KafkaSourceObserver = {
   accepted() {},
   rebalanced() {},
   lag() {},
+  recordAge() {},
 };
 
 export interface SourceLogger {
@@ -271,6 +274,10 @@ export class KafkaNotificationSource implements NotificationSource {
   ): Promise<void> {
     const { topic, partition, messages } = batch;
     const log = `${topic}:${partition}`;
+    // The producer-to-gateway part of a notification's delay (the store-to-client part is
+    // gateway_delivery_latency_seconds): a slow broker, producer or fetch shows here, not there.
+    const arrived = Date.now();
+    for (const m of messages) this.observer.recordAge(topic, arrived - Number(m.timestamp));
     for (let i = 0; i < messages.length; i += CHUNK) {
       // Stopping or rebalanced away: what is handled so far is committed, the rest is refetched.
       // (`wanted` goes false as stop() begins, before kafkajs's own flag: this batch's commit
