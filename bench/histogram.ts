@@ -45,6 +45,15 @@ export class Histogram {
     return this.max;
   }
 
+  /** The share (0..1) of values recorded at or above `ms`, to the bucket. */
+  shareFrom(ms: number): number {
+    if (this.total === 0) return NaN;
+    const edge = ms < 1000 ? Math.floor(ms * 100) : FINE + Math.floor(ms - 1000);
+    let below = 0;
+    for (let i = 0; i < edge; i++) below += this.counts[i];
+    return 1 - below / this.total;
+  }
+
   /** Sparse form for IPC: [index, count] pairs. */
   toSparse(): { pairs: number[]; max: number } {
     const pairs: number[] = [];

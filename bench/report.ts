@@ -75,7 +75,14 @@ export function mergeRounds(rows: Row[]): Row[] {
         const xs = group.map((r) => r[k] as number);
         return `${k} ${Math.min(...xs)}–${Math.max(...xs)}`;
       });
-    merged.note = [`median of ${group.length} rounds; ${spread.join(', ')}`, group[0].note]
+    // The note of the round nearest the median p99 (refusals, the Kafka rows' arrival split), so
+    // it describes the latency shown.
+    const p99 = merged.p99;
+    const typical =
+      typeof p99 === 'number'
+        ? group.reduce((a, b) => (Math.abs(b.p99! - p99) < Math.abs(a.p99! - p99) ? b : a))
+        : group[0];
+    merged.note = [`median of ${group.length} rounds; ${spread.join(', ')}`, typical.note]
       .filter(Boolean)
       .join('; ');
     return merged;

@@ -7,6 +7,7 @@ import { renderMarkdown } from './report.js';
 import { s1Idle, s5Broadcast, s6Churn, unicast, type BenchContext, type Row } from './scenarios.js';
 import { roundOrder, type TargetKind } from './targets.js';
 import type { KafkaBroker } from '../scripts/kafka/broker.js';
+import { warmBroker } from './load/kafka-publisher.js';
 
 // Node strips the types of this plain-TypeScript script itself (as the Kafka tests' setup does).
 const BROKER_SCRIPT = new URL('../../../scripts/kafka/broker.ts', import.meta.url).href;
@@ -34,6 +35,8 @@ const { values } = parseArgs({
     // S2/S3 publish paths to run: `--via kafka` skips the HTTP rows while tuning the Kafka path.
     via: { type: 'string', default: process.env.BENCH_VIA ?? 'http,kafka' },
     rounds: { type: 'string', default: process.env.BENCH_ROUNDS ?? '1' },
+    // Seconds of produce and fetch at `--rate` the broker gets before the first Kafka row (0: none).
+    'kafka-warmup': { type: 'string', default: process.env.BENCH_KAFKA_WARMUP ?? '30' },
     out: { type: 'string', default: 'latest' },
   },
 });
@@ -108,6 +111,11 @@ async function main(): Promise<void> {
     broker = await startKafkaBroker({ jvm: 'production' });
   }
   ctx.kafkaBrokers = process.env.KAFKA_BROKERS ?? broker?.brokers;
+  const warmup = Number(values['kafka-warmup']);
+  if (kafkaOn && ctx.kafkaBrokers && warmup > 0) {
+    console.log(`warming the broker up: ${warmup} s at ${rate}/s, then 5 s closed loop`);
+    await warmBroker(ctx.kafkaBrokers, warmup, rate);
+  }
   // Kafka ingest does not depend on the transport: its rows run on the first one only.
   const vias = list(values.via).filter((v) => v === 'http' || (v === 'kafka' && kafkaOn)) as (
     'http' | 'kafka'

@@ -13,7 +13,7 @@ import {
 } from './load/publisher.js';
 import { KafkaPublisher, produceClosedLoop, producePaced } from './load/kafka-publisher.js';
 import type { ServerProcess } from './server-process.js';
-import { nowMs } from './histogram.js';
+import { nowMs, type Histogram } from './histogram.js';
 import { BENCH_SECRET, isService, startTarget, type TargetKind } from './targets.js';
 
 /** One measured figure set; the report pairs each service row with the floor row of the same key. */
@@ -275,6 +275,8 @@ export async function unicast(
           ? (from: number, size: number) => kafka.send(active, from, size)
           : (from: number, size: number) => pub.post(unicastItems(active, from, size));
         await warmUp(pool, send, active, kafka ? 30_000 : 5000);
+        // Where a Kafka phase's delay forms: before the records reach the gateway, or after.
+        const agesBefore = kafka && o.mode !== 'backlog' ? await delayBuckets(server.port) : null;
         let cpu0 = server.cpu();
         let run: PublishRun;
         let startedAt: number | undefined;
@@ -306,6 +308,9 @@ export async function unicast(
         }
         const s = await drain(pool, (st) => st.delivered >= run.accepted);
         const { cpu, kernelPct } = cpuSince(server, cpu0);
+        const arrival = agesBefore
+          ? arrivalNote(agesBefore, await delayBuckets(server.port), s.hist)
+          : '';
         const span = (s.lastAt - (startedAt ?? run.startedAt)) / 1000;
         const row: Row = {
           scenario: o.scenario,
@@ -328,6 +333,7 @@ export async function unicast(
             kafka
               ? `produced ${Math.round(run.accepted / ((run.endedAt - run.startedAt) / 1000))}/s`
               : '',
+            arrival,
           ]
             .filter(Boolean)
             .join('; '),
@@ -345,6 +351,58 @@ export async function unicast(
   } finally {
     await kafka?.close();
   }
+}
+
+interface DelayBuckets {
+  /** `gateway_kafka_record_age_seconds`: cumulative counts by `le`. */
+  readonly arrival: Map<string, number>;
+  /** `gateway_delivery_latency_seconds` (store to socket), every transport together. */
+  readonly delivery: Map<string, number>;
+}
+
+/** The gateway's own delay histograms, from /metrics. */
+async function delayBuckets(port: number): Promise<DelayBuckets> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const read = (name: string) => {
+    const counts = new Map<string, number>();
+    const bucket = new RegExp(`^${name}_bucket\\{[^}]*le="([^"]+)"[^}]*\\} (\\d+)$`, 'gm');
+    for (const m of text.matchAll(bucket)) counts.set(m[1], (counts.get(m[1]) ?? 0) + Number(m[2]));
+    return counts;
+  };
+  return {
+    arrival: read('gateway_kafka_record_age_seconds'),
+    delivery: read('gateway_delivery_latency_seconds'),
+  };
+}
+
+/**
+ * Where a Kafka phase's delay formed. How old its records were when the gateway was handed them
+ * (the histogram buckets holding their median and 99th percentile: upper bounds, as coarse as the
+ * buckets), and the share of notifications later than 10 ms at three points: on arrival, from the
+ * store to the socket, and at the client. A tail made before the gateway (producer, broker,
+ * fetch) shows on arrival; one the gateway makes shows from the store to the socket.
+ */
+function arrivalNote(before: DelayBuckets, after: DelayBuckets, delivered: Histogram): string {
+  const window = (name: keyof DelayBuckets) => {
+    const within = (le: string) => (after[name].get(le) ?? 0) - (before[name].get(le) ?? 0);
+    const total = within('+Inf');
+    return {
+      total,
+      over10: total ? 1 - within('0.01') / total : NaN,
+      bound(q: number) {
+        const le = [...after[name].keys()].find((b) => within(b) >= q * total)!;
+        return le === '+Inf' ? 'above every bucket' : `≤ ${Number(le) * 1000} ms`;
+      },
+    };
+  };
+  const arrival = window('arrival');
+  if (arrival.total === 0) return '';
+  const pct = (share: number) => `${Math.round(share * 1000) / 10} %`;
+  return (
+    `age on arrival p50 ${arrival.bound(0.5)}, p99 ${arrival.bound(0.99)}; over 10 ms: ` +
+    `${pct(arrival.over10)} on arrival, ${pct(window('delivery').over10)} store→socket, ` +
+    `${pct(delivered.shareFrom(10))} publish→client`
+  );
 }
 
 /** The service's own count of open connections (all transports), from /metrics. */
