@@ -276,8 +276,12 @@ export class KafkaNotificationSource implements NotificationSource {
     const log = `${topic}:${partition}`;
     // The producer-to-gateway part of a notification's delay (the store-to-client part is
     // gateway_delivery_latency_seconds): a slow broker, producer or fetch shows here, not there.
+    // A record without a timestamp (-1) has no age to tell.
     const arrived = Date.now();
-    for (const m of messages) this.observer.recordAge(topic, arrived - Number(m.timestamp));
+    for (const m of messages) {
+      const stamped = Number(m.timestamp);
+      if (stamped >= 0) this.observer.recordAge(topic, arrived - stamped);
+    }
     for (let i = 0; i < messages.length; i += CHUNK) {
       // Stopping or rebalanced away: what is handled so far is committed, the rest is refetched.
       // (`wanted` goes false as stop() begins, before kafkajs's own flag: this batch's commit
