@@ -276,7 +276,7 @@ export async function unicast(
           : (from: number, size: number) => pub.post(unicastItems(active, from, size));
         await warmUp(pool, send, active, kafka ? 30_000 : 5000);
         // Where a Kafka phase's delay forms: before the records reach the gateway, or after.
-        const agesBefore = kafka && o.mode !== 'backlog' ? await delayBuckets(server.port) : null;
+        const delaysBefore = kafka && o.mode !== 'backlog' ? await delayBuckets(server.port) : null;
         let cpu0 = server.cpu();
         let run: PublishRun;
         let startedAt: number | undefined;
@@ -308,8 +308,8 @@ export async function unicast(
         }
         const s = await drain(pool, (st) => st.delivered >= run.accepted);
         const { cpu, kernelPct } = cpuSince(server, cpu0);
-        const arrival = agesBefore
-          ? arrivalNote(agesBefore, await delayBuckets(server.port), s.hist)
+        const delays = delaysBefore
+          ? delayNote(delaysBefore, await delayBuckets(server.port), s.hist)
           : '';
         const span = (s.lastAt - (startedAt ?? run.startedAt)) / 1000;
         const row: Row = {
@@ -333,7 +333,7 @@ export async function unicast(
             kafka
               ? `produced ${Math.round(run.accepted / ((run.endedAt - run.startedAt) / 1000))}/s`
               : '',
-            arrival,
+            delays,
           ]
             .filter(Boolean)
             .join('; '),
@@ -382,7 +382,7 @@ async function delayBuckets(port: number): Promise<DelayBuckets> {
  * store to the socket, and at the client. A tail made before the gateway (producer, broker,
  * fetch) shows on arrival; one the gateway makes shows from the store to the socket.
  */
-function arrivalNote(before: DelayBuckets, after: DelayBuckets, delivered: Histogram): string {
+function delayNote(before: DelayBuckets, after: DelayBuckets, delivered: Histogram): string {
   const window = (name: keyof DelayBuckets) => {
     const within = (le: string) => (after[name].get(le) ?? 0) - (before[name].get(le) ?? 0);
     const total = within('+Inf');
