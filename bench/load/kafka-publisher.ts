@@ -78,8 +78,8 @@ export const producePaced = (
 /**
  * Puts a broker through what the Kafka rows ask of it, producing and fetching, before the first
  * of them: `seconds` at `rate` records/s in batches of 10, then 5 s as fast as it acks, to a topic
- * of its own read by a consumer of its own. A freshly started broker JVM compiles its hot paths
- * under the first load, and the first rounds measured that: S3's p99 263 ms, with 19 % of the
+ * of its own read by a consumer of its own. A freshly started broker is slow under its first load
+ * (a JVM warming up), and the first rounds measured that: S3's p99 263 ms, with 19 % of the
  * records already over 10 ms old when the gateway was handed them (bench/RESULTS.md, ninth session).
  */
 export async function warmBroker(brokers: string, seconds: number, rate: number): Promise<void> {
