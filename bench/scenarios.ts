@@ -360,9 +360,14 @@ interface DelayBuckets {
   readonly delivery: Map<string, number>;
 }
 
+/** A server's /metrics text. */
+async function scrape(port: number): Promise<string> {
+  return (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+}
+
 /** The gateway's own delay histograms, from /metrics. */
 async function delayBuckets(port: number): Promise<DelayBuckets> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const text = await scrape(port);
   const read = (name: string) => {
     const counts = new Map<string, number>();
     const bucket = new RegExp(`^${name}_bucket\\{[^}]*le="([^"]+)"[^}]*\\} (\\d+)$`, 'gm');
@@ -407,7 +412,7 @@ function delayNote(before: DelayBuckets, after: DelayBuckets, delivered: Histogr
 
 /** The service's own count of open connections (all transports), from /metrics. */
 async function openConnections(port: number): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const text = await scrape(port);
   let total = 0;
   for (const m of text.matchAll(/^gateway_connections\{[^}]*\} (\d+)$/gm)) total += Number(m[1]);
   return total;

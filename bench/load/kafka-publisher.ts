@@ -8,6 +8,10 @@ const { Kafka, logLevel, Partitioners } = kafkajs;
 
 const TEXT = 'the quick brown fox jumps over the lazy dog';
 
+/** The bench's own Kafka client: quiet, so its logs never mix with the report. */
+const benchKafka = (brokers: string, clientId: string) =>
+  new Kafka({ clientId, brokers: brokers.split(','), logLevel: logLevel.NOTHING });
+
 /** Publishes notifications to a topic as a producer would: JSON value, keyed by the user id. */
 export class KafkaPublisher {
   private constructor(
@@ -17,11 +21,7 @@ export class KafkaPublisher {
 
   /** A fresh topic (so each run reads only its own records) and a connected producer. */
   static async create(brokers: string, partitions: number): Promise<KafkaPublisher> {
-    const kafka = new Kafka({
-      clientId: 'bench',
-      brokers: brokers.split(','),
-      logLevel: logLevel.NOTHING,
-    });
+    const kafka = benchKafka(brokers, 'bench');
     const topic = `bench-${randomUUID().slice(0, 8)}`;
     const admin = kafka.admin();
     await admin.connect();
@@ -84,12 +84,7 @@ export const producePaced = (
  */
 export async function warmBroker(brokers: string, seconds: number, rate: number): Promise<void> {
   const pub = await KafkaPublisher.create(brokers, 4);
-  const kafka = new Kafka({
-    clientId: 'bench-warmup',
-    brokers: brokers.split(','),
-    logLevel: logLevel.NOTHING,
-  });
-  const consumer = kafka.consumer({ groupId: `${pub.topic}-warmup` });
+  const consumer = benchKafka(brokers, 'bench-warmup').consumer({ groupId: `${pub.topic}-warmup` });
   try {
     await consumer.connect();
     await consumer.subscribe({ topics: [pub.topic], fromBeginning: true });
