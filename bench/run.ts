@@ -28,6 +28,8 @@ const { values } = parseArgs({
     transports: { type: 'string', default: process.env.BENCH_TRANSPORTS ?? 'sse,ws' },
     targets: { type: 'string', default: process.env.BENCH_TARGETS ?? 'floor,service' },
     rate: { type: 'string', default: '2000' },
+    // S3's notifications per publish request (HTTP) or produce call (Kafka), sent every batch/rate s.
+    batch: { type: 'string', default: '10' },
     'broadcast-rate': { type: 'string', default: '2' },
     profile: { type: 'boolean', default: false },
     // Kafka scenarios start a broker from scripts/kafka (or use KAFKA_BROKERS); `--kafka false` skips them.
@@ -59,6 +61,11 @@ const ctx: { -readonly [K in keyof BenchContext]: BenchContext[K] } = {
   log: (line) => console.log(line),
 };
 const active = Math.max(10, Math.round(1000 * scale));
+// Checked before the run starts: S3 comes after minutes of S1 and S2.
+const batch = Number(values.batch);
+if (!Number.isInteger(batch) || batch < 1 || batch > active) {
+  throw new Error(`--batch must be a whole number from 1 to ${active} (one user per notification)`);
+}
 const idle = Math.max(10, Math.round(18_000 * scale));
 
 async function each(
@@ -150,10 +157,11 @@ async function main(): Promise<void> {
             : unicast(ctx, k, t, {
                 scenario: 'S3 latency',
                 via,
-                label: `${rate}/s, ${via}`,
+                // The default batch keeps the label earlier sessions' tables carry.
+                label: batch === 10 ? `${rate}/s, ${via}` : `${rate}/s in ${batch}s, ${via}`,
                 active,
                 idle: 0,
-                mode: { ratePerSecond: rate, batch: 10 },
+                mode: { ratePerSecond: rate, batch },
               }),
         )),
       );
