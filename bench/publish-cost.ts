@@ -1,5 +1,8 @@
 import { parseArgs } from 'node:util';
 import { PUBLISH_SCOPE, signToken } from '../src/auth/token-verifier.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Callgrind } from './callgrind.js';
+import { ClientPool } from './load/client-pool.js';
 import { HttpPublisher, publishPaced, unicastItems } from './load/publisher.js';
 import { median } from './report.js';
 import {
@@ -16,10 +19,15 @@ import {
  * floor's bare node:http handler. Rounds alternate floor and service (and, with
  * BENCH_BASELINE_SCRIPT, another build of the service as `baseline`). Back to back by default;
  * with `--rate` (requests/s) the requests come paced for `--duration` seconds, as in S3, where
- * each one finds the process idle and its caches cold.
+ * each one finds the process idle and its caches cold. With `--instructions` each server runs
+ * under valgrind's callgrind and the figure is the instructions it runs per request instead of
+ * CPU time: a count that stays put from run to run, for changes smaller than the noise. With
+ * `--subscribers N` the requests go to N users, each holding one SSE connection, so every
+ * notification is also delivered (and the figure covers the delivery path too).
  *
  *   npm run bench:publish -- --requests 20000 --batch 10 --rounds 3
  *   npm run bench:publish -- --rate 200 --duration 15 --rounds 5
+ *   npm run bench:publish -- --instructions --requests 2000 --warmup 1000 --rounds 1
  */
 const { values } = parseArgs({
   options: {
@@ -29,21 +37,52 @@ const { values } = parseArgs({
     inflight: { type: 'string', default: '2' },
     rate: { type: 'string', default: '0' },
     duration: { type: 'string', default: '15' },
+    warmup: { type: 'string', default: '2000' },
+    instructions: { type: 'boolean', default: false },
+    subscribers: { type: 'string', default: '0' },
+    // Leaves callgrind's dumps there (callgrind.<pid>.1 is the measured requests') for callgrind_annotate.
+    'callgrind-dir': { type: 'string' },
   },
 });
 const requests = Number(values.requests);
 const batch = Number(values.batch);
 const inflight = Number(values.inflight);
 const rate = Number(values.rate);
-const users = Array.from({ length: 1000 }, (_, i) => `u${i}`);
+const subscribers = Number(values.subscribers);
+if (subscribers > 0 && subscribers < batch) {
+  throw new Error(`--subscribers must be at least --batch (${batch}): one user per notification`);
+}
+const users = Array.from({ length: subscribers || 1000 }, (_, i) => `u${i}`);
 
-async function measure(kind: TargetKind): Promise<{ perSecond: number; cpuMicros: number }> {
-  const server = await startTarget({ kind, transport: 'sse', label: 'publish-cost' });
+interface Measured {
+  readonly perSecond: number;
+  readonly cpuMicros: number;
+  /** Per request, with `--instructions`: the main thread's and every thread's (see Callgrind). */
+  readonly instructions?: { readonly main: number; readonly all: number };
+}
+
+async function measure(kind: TargetKind): Promise<Measured> {
+  const callgrind = values.instructions ? new Callgrind(values['callgrind-dir']) : undefined;
+  const server = await startTarget({
+    kind,
+    transport: 'sse',
+    label: 'publish-cost',
+    wrap: callgrind?.wrap,
+  });
   const token = await signToken(BENCH_SECRET, { sub: 'bench-publisher', scope: PUBLISH_SCOPE });
   const publisher = new HttpPublisher(server.port, token);
+  const pool = subscribers ? ClientPool.create(1, server.port, 'sse', BENCH_SECRET) : undefined;
   try {
+    if (pool) {
+      const { ok } = await pool.connect(users);
+      if (ok !== subscribers) throw new Error(`${ok} of ${subscribers} subscribers connected`);
+    }
     // Warm-up: the JIT, the token cache, history's first allocations.
-    for (let i = 0; i < 2000; i++) await publisher.post(unicastItems(users, i * batch, batch));
+    for (let i = 0; i < Number(values.warmup); i++)
+      await publisher.post(unicastItems(users, i * batch, batch));
+    if (pool) await delivered(pool, Number(values.warmup) * batch);
+    await pool?.reset();
+    await callgrind?.zero(server.pid, server.port);
     const cpu0 = server.cpuSeconds();
     const t0 = performance.now();
     let sent = 0;
@@ -62,20 +101,40 @@ async function measure(kind: TargetKind): Promise<{ perSecond: number; cpuMicros
       };
       await Promise.all(Array.from({ length: inflight }, worker));
     }
+    if (pool) await delivered(pool, sent * batch);
     const seconds = (performance.now() - t0) / 1000;
+    const cpu = server.cpuSeconds() - cpu0;
     if (publisher.failures) throw new Error(`${publisher.failures} publishes failed`);
+    const counted = await callgrind?.count(server.pid, server.port);
     return {
       perSecond: Math.round(sent / seconds),
-      cpuMicros: Math.round(((server.cpuSeconds() - cpu0) / sent) * 1e6),
+      cpuMicros: Math.round((cpu / sent) * 1e6),
+      instructions: counted && {
+        main: Math.round(counted.main / sent),
+        all: Math.round(counted.all / sent),
+      },
     };
   } finally {
     publisher.close();
+    await pool?.shutdown();
     await server.stop();
+    callgrind?.close();
+  }
+}
+
+/** Waits until the subscribers have been sent `expected` notifications since the last reset. */
+async function delivered(pool: ClientPool, expected: number): Promise<void> {
+  const deadline = Date.now() + 600_000;
+  for (;;) {
+    const { delivered: got } = await pool.stats();
+    if (got >= expected) return;
+    if (Date.now() > deadline) throw new Error(`${got} of ${expected} notifications delivered`);
+    await sleep(100);
   }
 }
 
 const kinds = comparedTargets();
-const results: Record<TargetKind, { perSecond: number; cpuMicros: number }[]> = {
+const results: Record<TargetKind, Measured[]> = {
   floor: [],
   service: [],
   baseline: [],
@@ -85,16 +144,22 @@ for (let round = 0; round < Number(values.rounds); round++) {
     const r = await measure(kind);
     results[kind].push(r);
     console.log(
-      `round ${round + 1} ${kind}: ${r.perSecond} requests/s, ${r.cpuMicros} µs CPU per request`,
+      r.instructions === undefined
+        ? `round ${round + 1} ${kind}: ${r.perSecond} requests/s, ${r.cpuMicros} µs CPU per request`
+        : `round ${round + 1} ${kind}: ${r.instructions.main} instructions per request on the main thread, ${r.instructions.all} on all`,
     );
   }
 }
-const floorCpu = median(results.floor.map((r) => r.cpuMicros));
+// Under valgrind CPU time says how slow valgrind is: the count is the figure.
+const figure = (r: Measured) => r.instructions?.main ?? r.cpuMicros;
+const unit = values.instructions ? 'instructions' : 'µs';
+const floorFigure = Math.round(median(results.floor.map(figure)));
 const versus = (kind: TargetKind) => {
-  const cpu = median(results[kind].map((r) => r.cpuMicros));
-  return `${kind} ${cpu} µs (${(cpu / floorCpu).toFixed(2)}×)`;
+  const f = Math.round(median(results[kind].map(figure)));
+  return `${kind} ${f} ${unit} (${(f / floorFigure).toFixed(2)}×)`;
 };
 console.log(
-  `\nbatch of ${batch}, ${rate > 0 ? `${rate} requests/s paced` : `${requests} requests, ${inflight} in flight`}; median CPU per request: ` +
-    `floor ${floorCpu} µs, ${kinds.slice(1).map(versus).join(', ')}`,
+  `\nbatch of ${batch}, ${subscribers ? `to ${subscribers} subscribers` : 'nobody subscribed'}, ${rate > 0 ? `${rate} requests/s paced` : `${requests} requests, ${inflight} in flight`}; ` +
+    `median ${values.instructions ? 'main-thread instructions' : 'CPU'} per request: ` +
+    `floor ${floorFigure} ${unit}, ${kinds.slice(1).map(versus).join(', ')}`,
 );

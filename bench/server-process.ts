@@ -28,6 +28,8 @@ export interface ServerProcess {
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const ROOT = here('../../../');
 const TICKS_PER_SECOND = 100;
+/** Every server listens here (its HOST variable). */
+export const SERVER_HOST = '127.0.0.1';
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -39,9 +41,10 @@ export function freePort(): Promise<number> {
   });
 }
 
-function probe(port: number): Promise<boolean> {
+/** Whether something answers HTTP on `port` (any status). */
+export function probe(port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, path: '/v1/probe', method: 'GET' }, (res) => {
+    const req = request({ host: SERVER_HOST, port, path: '/v1/probe', method: 'GET' }, (res) => {
       res.resume();
       resolve(true);
     });
@@ -59,6 +62,8 @@ export interface StartOptions {
   readonly profileDir?: string;
   /** Directory for heap snapshots, written on SIGURG (`bench/heap-per-connection.ts`). */
   readonly heapSnapshotDir?: string;
+  /** A command the server runs under (e.g. valgrind), its arguments before Node's. */
+  readonly wrap?: readonly string[];
 }
 
 export async function startServer(options: StartOptions): Promise<ServerProcess> {
@@ -79,16 +84,20 @@ export async function startServer(options: StartOptions): Promise<ServerProcess>
     // SIGUSR2, the usual choice, is one of the signals Nest shuts down on.
     args.push('--heapsnapshot-signal=SIGURG', `--diagnostic-dir=${options.heapSnapshotDir}`);
   }
-  const child: ChildProcess = spawn(process.execPath, [...args, options.script], {
+  const [command, ...wrapArgs] = [...(options.wrap ?? []), process.execPath];
+  const child: ChildProcess = spawn(command, [...wrapArgs, ...args, options.script], {
     cwd: ROOT,
-    env: { ...process.env, ...options.env, PORT: String(port), HOST: '127.0.0.1' },
+    env: { ...process.env, ...options.env, PORT: String(port), HOST: SERVER_HOST },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const deadline = Date.now() + 30_000;
+  // Under a wrapper (valgrind runs Node some 50 times slower) the service boots in minutes.
+  const startSeconds = options.wrap ? 600 : 30;
+  const deadline = Date.now() + startSeconds * 1000;
   while (!(await probe(port))) {
     if (child.exitCode !== null) throw new Error(`${options.name} exited with ${child.exitCode}`);
-    if (Date.now() > deadline) throw new Error(`${options.name} did not listen within 30 s`);
+    if (Date.now() > deadline)
+      throw new Error(`${options.name} did not listen within ${startSeconds} s`);
     await sleep(100);
   }
   const pid = child.pid!;

@@ -40,6 +40,7 @@ export interface StartTarget {
   readonly env?: Record<string, string>;
   readonly profileDir?: string;
   readonly heapSnapshotDir?: string;
+  readonly wrap?: readonly string[];
   readonly label: string;
 }
 
@@ -50,6 +51,7 @@ export function startTarget(t: StartTarget): Promise<ServerProcess> {
     env: isService(t.kind) ? { ...SERVICE_ENV, ...t.env } : {},
     profileDir: t.profileDir,
     heapSnapshotDir: t.heapSnapshotDir,
+    wrap: t.wrap,
   });
 }
 
