@@ -78,7 +78,7 @@ export class Callgrind {
   /**
    * callgrind reads a command only while the process runs code, and a server asleep in
    * `epoll_wait` (the floor has no timer) runs none: it is woken with a request it answers 404,
-   * a few hundred microseconds of work beside the thousands of requests counted.
+   * one small request beside the thousands counted.
    */
   private async control(args: string[], port: number): Promise<void> {
     // valgrind names the channel callgrind_control talks over after $USER and $HOST, which the

@@ -1,6 +1,6 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { PUBLISH_SCOPE, signToken } from '../src/auth/token-verifier.js';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Callgrind } from './callgrind.js';
 import { ClientPool } from './load/client-pool.js';
 import { HttpPublisher, publishPaced, unicastItems } from './load/publisher.js';
@@ -27,7 +27,7 @@ import {
  *
  *   npm run bench:publish -- --requests 20000 --batch 10 --rounds 3
  *   npm run bench:publish -- --rate 200 --duration 15 --rounds 5
- *   npm run bench:publish -- --instructions --requests 2000 --warmup 1000 --rounds 1
+ *   npm run bench:publish -- --instructions --requests 2000 --rounds 2 [--subscribers 100]
  */
 const { values } = parseArgs({
   options: {
@@ -40,7 +40,8 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '2000' },
     instructions: { type: 'boolean', default: false },
     subscribers: { type: 'string', default: '0' },
-    // Leaves callgrind's dumps there (callgrind.<pid>.1 is the measured requests') for callgrind_annotate.
+    // Leaves callgrind's dumps there for callgrind_annotate (callgrind.<pid>.1-01: the measured
+    // requests, main thread).
     'callgrind-dir': { type: 'string' },
   },
 });
