@@ -116,7 +116,7 @@ function mb(kb: number): number {
 }
 
 /** Polls until `done` holds or nothing new arrived for `quietMs`. */
-async function drain(
+export async function drain(
   pool: ClientPool,
   done: (s: PoolStats) => boolean,
   quietMs = 3000,
