@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -22,6 +22,12 @@ export interface ServerProcess {
   cpuSeconds(): number;
   /** CPU seconds so far in user space and in the kernel (its syscalls and the softirqs they run). */
   cpu(): { user: number; system: number };
+  /**
+   * Context switches so far: the main thread's voluntary ones (its event loop going to sleep),
+   * its involuntary ones (preempted), and the voluntary ones of its other threads (V8's and
+   * libuv's helpers).
+   */
+  switches(): { sleeps: number; preempted: number; helpers: number };
   stop(): Promise<void>;
 }
 
@@ -30,6 +36,13 @@ const ROOT = here('../../../');
 const TICKS_PER_SECOND = 100;
 /** Every server listens here (its HOST variable). */
 export const SERVER_HOST = '127.0.0.1';
+
+/**
+ * A command every server is started under, from BENCH_SERVER_WRAP (words split at spaces): for
+ * experiments on where the server runs, e.g. `taskset -c 1` to give it a core of its own while
+ * the load generator is started under `taskset -c 0`.
+ */
+const SERVER_WRAP = (process.env.BENCH_SERVER_WRAP ?? '').split(' ').filter(Boolean);
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -84,7 +97,7 @@ export async function startServer(options: StartOptions): Promise<ServerProcess>
     // SIGUSR2, the usual choice, is one of the signals Nest shuts down on.
     args.push('--heapsnapshot-signal=SIGURG', `--diagnostic-dir=${options.heapSnapshotDir}`);
   }
-  const [command, ...wrapArgs] = [...(options.wrap ?? []), process.execPath];
+  const [command, ...wrapArgs] = [...SERVER_WRAP, ...(options.wrap ?? []), process.execPath];
   const child: ChildProcess = spawn(command, [...wrapArgs, ...args, options.script], {
     cwd: ROOT,
     env: { ...process.env, ...options.env, PORT: String(port), HOST: SERVER_HOST },
@@ -137,6 +150,26 @@ export async function startServer(options: StartOptions): Promise<ServerProcess>
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       return { user: Number(f[11]) / TICKS_PER_SECOND, system: Number(f[12]) / TICKS_PER_SECOND };
+    },
+    switches() {
+      const counts = (task: string) => {
+        const status = readFileSync(`/proc/${pid}/task/${task}/status`, 'utf8');
+        return {
+          voluntary: Number(/\nvoluntary_ctxt_switches:\s+(\d+)/.exec(status)![1]),
+          involuntary: Number(/nonvoluntary_ctxt_switches:\s+(\d+)/.exec(status)![1]),
+        };
+      };
+      const main = counts(String(pid));
+      let helpers = 0;
+      for (const task of readdirSync(`/proc/${pid}/task`)) {
+        if (task === String(pid)) continue;
+        try {
+          helpers += counts(task).voluntary;
+        } catch {
+          // The thread ended between the listing and the read.
+        }
+      }
+      return { sleeps: main.voluntary, preempted: main.involuntary, helpers };
     },
     async stop() {
       // SIGTERM exits through process.exit (see gc-signal.ts); SIGKILL if it lingers.
