@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { median } from './report.js';
+import type { ServerProcess } from './server-process.js';
 import { comparedTargets, roundOrder, startTarget, type TargetKind } from './targets.js';
 
 /**
@@ -30,7 +31,8 @@ interface Reading {
   wakeUps: number;
 }
 
-function read(pid: number): Reading {
+function read(server: ServerProcess): Reading {
+  const { pid } = server;
   let cpuNs = 0;
   for (const task of readdirSync(`/proc/${pid}/task`)) {
     try {
@@ -40,9 +42,7 @@ function read(pid: number): Reading {
       // A worker thread that ended between the listing and the read.
     }
   }
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const wakeUps = Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(status)![1]);
-  return { cpuNs, wakeUps };
+  return { cpuNs, wakeUps: server.switches().sleeps };
 }
 
 async function measure(
@@ -51,10 +51,10 @@ async function measure(
   const server = await startTarget({ kind, transport: 'sse', label: 'idle' });
   try {
     await sleep(Number(values.settle) * 1000);
-    const before = read(server.pid);
+    const before = read(server);
     const t0 = performance.now();
     await sleep(seconds * 1000);
-    const after = read(server.pid);
+    const after = read(server);
     const elapsed = (performance.now() - t0) / 1000;
     return {
       cpuMicrosPerSecond: Math.round((after.cpuNs - before.cpuNs) / 1000 / elapsed),
