@@ -77,6 +77,8 @@ export interface StartOptions {
   readonly heapSnapshotDir?: string;
   /** A command the server runs under (e.g. valgrind), its arguments before Node's. */
   readonly wrap?: readonly string[];
+  /** Node/V8 flags for this server alone, after BENCH_SERVER_NODE_FLAGS. */
+  readonly nodeFlags?: readonly string[];
 }
 
 export async function startServer(options: StartOptions): Promise<ServerProcess> {
@@ -84,6 +86,7 @@ export async function startServer(options: StartOptions): Promise<ServerProcess>
   const args = ['--expose-gc', '--import', here('./gc-signal.js')];
   if (process.env.BENCH_SERVER_NODE_FLAGS)
     args.push(...process.env.BENCH_SERVER_NODE_FLAGS.split(' '));
+  if (options.nodeFlags) args.push(...options.nodeFlags);
   if (options.profileDir) {
     args.push(
       '--cpu-prof',

@@ -52,8 +52,15 @@ export function startTarget(t: StartTarget): Promise<ServerProcess> {
     profileDir: t.profileDir,
     heapSnapshotDir: t.heapSnapshotDir,
     wrap: t.wrap,
+    nodeFlags: t.kind === 'service' ? SERVICE_NODE_FLAGS : undefined,
   });
 }
+
+/**
+ * Node flags for the `service` target alone (BENCH_SERVICE_NODE_FLAGS, words split at spaces):
+ * with BENCH_BASELINE_SCRIPT=dist/main.js, the same build with and without them in one run.
+ */
+const SERVICE_NODE_FLAGS = (process.env.BENCH_SERVICE_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 
 /** Either build of the service (not the floor). */
 export const isService = (kind: TargetKind) => kind !== 'floor';

@@ -65,15 +65,20 @@ describe('TokenVerifier', () => {
     try {
       const own = new TokenVerifier({ secret });
       const t = await signToken(secret, { sub: 'carol', ttlSeconds: 90 });
+      expect(own.cached(t)).toBeUndefined();
       const first = await own.verify(t);
       expect(await own.verify(t)).toBe(first);
+      // Without a promise, for the publish route's body to be read at once.
+      expect(own.cached(t)).toBe(first);
       // Past REVERIFY_MS it is checked again (a new principal), still valid.
       jest.setSystemTime(Date.now() + 61_000);
+      expect(own.cached(t)).toBeUndefined();
       const second = await own.verify(t);
       expect(second).not.toBe(first);
       expect(second.userId).toBe('carol');
       // Cached 60 s more, but the token expires first: it is refused at its expiry.
       jest.setSystemTime(Date.now() + 30_000);
+      expect(own.cached(t)).toBeUndefined();
       await expect(own.verify(t)).rejects.toThrow(/token expired/);
       // A failed verification is not remembered.
       await expect(own.verify(t.slice(0, -2))).rejects.toThrow(InvalidTokenError);

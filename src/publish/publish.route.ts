@@ -8,7 +8,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import cors from 'cors';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { APP_CONFIG } from '../app.tokens.js';
-import { authenticateRequest } from '../auth/jwt-auth.guard.js';
+import { authenticateRequest, cachedPrincipal } from '../auth/jwt-auth.guard.js';
 import { requirePublishScope } from '../auth/publish-scope.js';
 import { TokenVerifier } from '../auth/token-verifier.js';
 import { corsOptions } from '../common/cors.options.js';
@@ -66,8 +66,12 @@ export class PublishRoute implements OnApplicationBootstrap {
 
   private async publish(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
-      // The caller first: an unauthenticated body is never read.
-      requirePublishScope(await authenticateRequest(this.verifier, req));
+      // The caller first: an unauthenticated body is never read. A publisher's token is known
+      // after its first request, and then the body's listeners are on before Node's parser
+      // hands over the body, so it is not buffered in the request stream on the way.
+      requirePublishScope(
+        cachedPrincipal(this.verifier, req) ?? (await authenticateRequest(this.verifier, req)),
+      );
       const results = await this.accept(
         await readJsonBody(req, this.config.PUBLISH_MAX_BODY_BYTES),
       );
