@@ -42,7 +42,12 @@ export const SERVER_HOST = '127.0.0.1';
  * experiments on where the server runs, e.g. `taskset -c 1` to give it a core of its own while
  * the load generator is started under `taskset -c 0`.
  */
-const SERVER_WRAP = (process.env.BENCH_SERVER_WRAP ?? '').split(' ').filter(Boolean);
+const SERVER_WRAP = envWords('BENCH_SERVER_WRAP');
+
+/** An environment variable holding a command or flags, as its words (split at spaces). */
+export function envWords(name: string): string[] {
+  return (process.env[name] ?? '').split(' ').filter(Boolean);
+}
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -83,10 +88,13 @@ export interface StartOptions {
 
 export async function startServer(options: StartOptions): Promise<ServerProcess> {
   const port = await freePort();
-  const args = ['--expose-gc', '--import', here('./gc-signal.js')];
-  if (process.env.BENCH_SERVER_NODE_FLAGS)
-    args.push(...process.env.BENCH_SERVER_NODE_FLAGS.split(' '));
-  if (options.nodeFlags) args.push(...options.nodeFlags);
+  const args = [
+    '--expose-gc',
+    '--import',
+    here('./gc-signal.js'),
+    ...envWords('BENCH_SERVER_NODE_FLAGS'),
+    ...(options.nodeFlags ?? []),
+  ];
   if (options.profileDir) {
     args.push(
       '--cpu-prof',

@@ -1,4 +1,4 @@
-import { startServer, type ServerProcess } from './server-process.js';
+import { envWords, startServer, type ServerProcess } from './server-process.js';
 import type { Transport } from './load/protocol.js';
 
 /**
@@ -60,7 +60,7 @@ export function startTarget(t: StartTarget): Promise<ServerProcess> {
  * Node flags for the `service` target alone (BENCH_SERVICE_NODE_FLAGS, words split at spaces):
  * with BENCH_BASELINE_SCRIPT=dist/main.js, the same build with and without them in one run.
  */
-const SERVICE_NODE_FLAGS = (process.env.BENCH_SERVICE_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+const SERVICE_NODE_FLAGS = envWords('BENCH_SERVICE_NODE_FLAGS');
 
 /** Either build of the service (not the floor). */
 export const isService = (kind: TargetKind) => kind !== 'floor';
