@@ -13,6 +13,7 @@ import {
 } from './load/publisher.js';
 import { KafkaPublisher, produceClosedLoop, producePaced } from './load/kafka-publisher.js';
 import type { ServerProcess } from './server-process.js';
+import type { GcPauses } from './signal-files.js';
 import { nowMs, type Histogram } from './histogram.js';
 import { BENCH_SECRET, isService, startTarget, type TargetKind } from './targets.js';
 
@@ -67,6 +68,26 @@ function switchesNote(
     `switches per 1k: ${per1k(now.sleeps - before.sleeps)} sleeps, ` +
     `${per1k(now.preempted - before.preempted)} preempted, ` +
     `${per1k(now.helpers - before.helpers)} helper wake-ups`
+  );
+}
+
+const GC_KINDS = ['scavenge', 'markCompact', 'other'] as const;
+
+/**
+ * The GC pauses since `before`: what stopped the server's main thread during a phase, to read its
+ * latency tail against (a delivery waits out any pause that starts before it is written).
+ */
+function gcNote(before: GcPauses | undefined, after: GcPauses | undefined): string {
+  if (!before || !after) return 'GC pauses: no answer';
+  const count = (kind: keyof GcPauses) => after[kind].count - before[kind].count;
+  const part = (kind: 'scavenge' | 'markCompact', name: string) =>
+    count(kind)
+      ? `${count(kind)} ${name} (longest ${after[kind].maxMs.toFixed(2)} ms)`
+      : `0 ${name}`;
+  const totalMs = GC_KINDS.reduce((ms, kind) => ms + after[kind].totalMs - before[kind].totalMs, 0);
+  return (
+    `GC pauses: ${part('scavenge', 'scavenges')}, ${part('markCompact', 'mark-compacts')}, ` +
+    `${totalMs.toFixed(1)} ms in all`
   );
 }
 
@@ -311,6 +332,8 @@ export async function unicast(
         }
         // Where a Kafka phase's delay forms: before the records reach the gateway, or after.
         const delaysBefore = kafka && o.mode !== 'backlog' ? await delayBuckets(server.port) : null;
+        // Asked before the CPU is read: answering costs the server a file write.
+        const gc0 = await server.gcPauses();
         let cpu0 = server.cpu();
         const switches0 = server.switches();
         let run: PublishRun;
@@ -335,6 +358,7 @@ export async function unicast(
         const s = await drain(pool, (st) => st.delivered >= run.accepted);
         const { cpu, kernelPct } = cpuSince(server, cpu0);
         const switches = switchesNote(server, switches0, s.delivered);
+        const gc = gcNote(gc0, await server.gcPauses());
         const delays = delaysBefore
           ? delayNote(delaysBefore, await delayBuckets(server.port), s.hist)
           : '';
@@ -362,6 +386,7 @@ export async function unicast(
               : '',
             delays,
             switches,
+            gc,
           ]
             .filter(Boolean)
             .join('; '),
@@ -462,11 +487,13 @@ export async function s5Broadcast(
       await pub.post(broadcastItems());
       await drain(pool, (st) => st.reached >= conns, 5000, 30_000);
       await pool.reset();
+      const gc0 = await server.gcPauses();
       const cpu0 = server.cpu();
       const run = await publishPaced(pub, broadcastItems, ratePerSecond, 1, ctx.durationMs);
       const expected = run.accepted * conns;
       const s = await drain(pool, (st) => st.delivered >= expected);
       const { cpu, kernelPct } = cpuSince(server, cpu0);
+      const gc = gcNote(gc0, await server.gcPauses());
       const span = (s.lastAt - run.startedAt) / 1000;
       const row: Row = {
         scenario: 'S5 broadcast',
@@ -482,7 +509,7 @@ export async function s5Broadcast(
         cpuPer1k: Math.round((cpu / s.delivered) * 1000 * 10000) / 10000,
         serverCpuPct: Math.round((cpu / span) * 100),
         kernelPct,
-        note: refused,
+        note: [refused, gc].filter(Boolean).join('; '),
       };
       ctx.log(
         `  ${kind} ${transport} S5: ${row.delivered}/${row.expected} at ${row.perSec}/s, p99 ${row.p99} ms`,

@@ -4,7 +4,7 @@ import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { heapFile } from './heap-file.js';
+import { gcFile, heapFile, type GcPauses } from './signal-files.js';
 
 /** A server under test, started as its own process so /proc shows only its own RSS and CPU. */
 export interface ServerProcess {
@@ -18,6 +18,11 @@ export interface ServerProcess {
    * just before it (with the heap pages V8 keeps after a peak), and the V8 heap in use.
    */
   memoryKb(): Promise<{ rss: number; rssFullGc: number; heapUsed: number }>;
+  /**
+   * Its GC pauses so far; each kind's longest is the longest since the previous call (see
+   * gc-signal.ts). `undefined` if the server did not answer in time.
+   */
+  gcPauses(): Promise<GcPauses | undefined>;
   /** User + system CPU seconds so far. */
   cpuSeconds(): number;
   /** CPU seconds so far in user space and in the kernel (its syscalls and the softirqs they run). */
@@ -133,24 +138,22 @@ export async function startServer(options: StartOptions): Promise<ServerProcess>
       return (await server.memoryKb()).rss;
     },
     async memoryKb() {
-      const signalled = Date.now();
-      process.kill(pid, 'SIGWINCH');
-      await sleep(700);
-      let heap: { heapUsed: number; rssFullGc: number; at: number } | undefined;
-      for (let i = 0; i < 50 && !(heap && heap.at >= signalled); i++) {
-        try {
-          heap = JSON.parse(readFileSync(heapFile(pid), 'utf8')) as typeof heap;
-        } catch {
-          // Not written yet.
-        }
-        if (!(heap && heap.at >= signalled)) await sleep(100);
-      }
+      // The forced GCs take a while on a large heap: no point asking before.
+      const heap = await signalled<{ heapUsed: number; rssFullGc: number }>(
+        pid,
+        'SIGWINCH',
+        heapFile(pid),
+        700,
+      );
       const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
       return {
         rss: Number(m![1]),
         rssFullGc: Math.round((heap?.rssFullGc ?? NaN) / 1024),
         heapUsed: Math.round((heap?.heapUsed ?? NaN) / 1024),
       };
+    },
+    gcPauses() {
+      return signalled<GcPauses>(pid, 'SIGTTIN', gcFile(pid), 0);
     },
     cpuSeconds() {
       const { user, system } = server.cpu();
@@ -188,8 +191,34 @@ export async function startServer(options: StartOptions): Promise<ServerProcess>
       const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
       await exited;
       rmSync(heapFile(pid), { force: true });
+      rmSync(gcFile(pid), { force: true });
       clearTimeout(timer);
     },
   };
   return server;
+}
+
+/**
+ * Sends `signal` to a server and reads what its preload (gc-signal.ts) writes to `file` in
+ * answer, once written after the signal: `undefined` if no answer came within five seconds.
+ */
+async function signalled<T>(
+  pid: number,
+  signal: NodeJS.Signals,
+  file: string,
+  firstWaitMs: number,
+): Promise<T | undefined> {
+  const sent = Date.now();
+  process.kill(pid, signal);
+  await sleep(firstWaitMs);
+  for (let i = 0; i < 100; i++) {
+    try {
+      const answer = JSON.parse(readFileSync(file, 'utf8')) as T & { at: number };
+      if (answer.at >= sent) return answer;
+    } catch {
+      // Not written yet, or being written.
+    }
+    await sleep(50);
+  }
+  return undefined;
 }
