@@ -6,7 +6,7 @@ export const heapFile = (pid: number) => `${tmpdir()}/bench-heap-${pid}.json`;
 /** Where a bench server writes its GC pauses so far (see gc-signal.ts). */
 export const gcFile = (pid: number) => `${tmpdir()}/bench-gc-${pid}.json`;
 
-/** One kind of GC pause, counted since the server started. */
+/** One kind of GC pause: count and time since the server started, the longest since last asked. */
 export interface PauseCount {
   count: number;
   totalMs: number;
