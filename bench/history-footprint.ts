@@ -5,9 +5,10 @@ import { NotificationIngest } from '../src/ingest/notification-ingest.js';
 import { NotificationCodec } from '../src/notifications/notification.codec.js';
 
 /**
- * V8 heap per notification the in-memory history retains, for notifications as the bench
- * publishes them (one recipient each, a small payload, parsed from JSON as a publish is). What
- * history keeps is what the GC copies and marks for as long as it is kept.
+ * Memory per notification the in-memory history retains, for notifications as the bench
+ * publishes them (one recipient each, a small payload, parsed from JSON as a publish is): V8 heap
+ * (what the GC copies and marks for as long as it is kept) and array buffers outside it (what
+ * history packs there, which the GC does not walk), and how long a full GC takes with it all held.
  *
  *   npm run bench:history -- --notifications 200000 --users 1000
  */
@@ -37,12 +38,23 @@ const store = new MemoryHistoryStore(
 );
 const ingest = new NotificationIngest(codec, store);
 
-const heapUsed = () => {
+const memory = () => {
   gc();
   gc();
-  return process.memoryUsage().heapUsed;
+  const { heapUsed, arrayBuffers } = process.memoryUsage();
+  return { heapUsed, arrayBuffers };
 };
-const before = heapUsed();
+const fullGcMs = () => {
+  const times: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const start = performance.now();
+    gc();
+    times.push(performance.now() - start);
+  }
+  return times.sort((a, b) => a - b)[2];
+};
+const before = memory();
+const gcBefore = fullGcMs();
 for (let i = 0; i < total; i += 500) {
   const body = JSON.stringify(
     Array.from({ length: Math.min(500, total - i) }, (_, k) => ({
@@ -56,8 +68,10 @@ for (let i = 0; i < total; i += 500) {
   if (!decoded.ok) throw new Error(JSON.stringify(decoded.problems));
   await ingest.accept(decoded.inputs);
 }
-const perNotification = (heapUsed() - before) / store.size();
+const after = memory();
+const each = (key: keyof typeof after) => Math.round((after[key] - before[key]) / store.size());
 console.log(
   `${store.size()} notifications retained for ${users} users: ` +
-    `${Math.round(perNotification)} bytes of V8 heap each`,
+    `${each('heapUsed')} bytes of V8 heap and ${each('arrayBuffers')} bytes of array buffers each; ` +
+    `a full GC ${fullGcMs().toFixed(1)} ms (${gcBefore.toFixed(1)} ms before publishing)`,
 );

@@ -157,38 +157,67 @@ describe('MemoryHistoryStore', () => {
     expect(await events('u5')).toBe(1);
   });
 
-  it('keeps no encodings once delivered live, and a replay encodes the same bytes again', async () => {
+  it('replays a notification to one user from its packed bytes, encoded as it was live', async () => {
     const live: { json: string; sse: string; ws: Buffer }[] = [];
     feed.notifications$.subscribe((n) =>
       live.push({ json: n.json, sse: n.sseChunk, ws: n.wsFrame }),
     );
-    await store.append([input(['a'], { payloadJson: '{"x":1}' })]);
-    const [retained] = published;
-    expect(
-      Object.values(retained).filter((v) => typeof v === 'string' && v.includes('"x":1')),
-    ).toEqual(['{"x":1}']);
+    const payloadJson = JSON.stringify({ x: 1, text: 'h\u00e9llo \u2603 \ud83d\ude00 "q" \\ \n' });
+    await store.append([input(['a'], { payloadJson, channel: 'c.1:x-y', type: 'a/b.c' })]);
     const page = await store.read('a', start(), all);
     const replayed = page.kind === 'events' ? page.events[0] : undefined;
+    // Not the object delivered live: history kept none.
+    expect(replayed).not.toBe(published[0]);
+    expect(replayed).toMatchObject({ seq: 1, channel: 'c.1:x-y', type: 'a/b.c', payloadJson });
     expect(replayed?.json).toBe(live[0].json);
     expect(replayed?.sseChunk).toBe(live[0].sse);
     expect(replayed?.wsFrame.equals(live[0].ws)).toBe(true);
   });
 
-  it('retains notifications to one user with shared recipients and names, and their ids', async () => {
+  it('keeps a notification to several users as one object, without its encodings', async () => {
+    await store.append([input(['a', 'b'], { payloadJson: '{"x":1}' })]);
+    const [both] = published;
+    const [a, b] = await Promise.all(['a', 'b'].map((u) => store.read(u, start(), all)));
+    expect(a.kind === 'events' && a.events[0]).toBe(both);
+    expect(b.kind === 'events' && b.events[0]).toBe(both);
+    // The id's text is dropped with the encodings and built again, the same.
+    expect(Object.values(both)).not.toContain('ep1-1');
+    expect(both.id).toBe('ep1-1');
+    expect(both.json).toContain('"x":1');
+  });
+
+  it('shares one recipients array and one copy of each name, live and replayed', async () => {
     const copy = (s: string) => [...s].join('');
     await store.append([
       input([copy('a')], { channel: copy('chat'), type: copy('t') }),
       input([copy('a')], { channel: copy('chat'), type: copy('t') }),
-      input(['a', 'b']),
     ]);
-    const [first, second, both] = published;
-    expect(second.userIds).toBe(first.userIds);
-    expect(second.channel).toBe(first.channel);
-    expect(second.type).toBe(first.type);
-    expect(both.userIds).toEqual(['a', 'b']);
-    // The id's text is dropped with the encodings and built again, the same.
-    expect(Object.values(first)).not.toContain('ep1-1');
-    expect(published.map((n) => n.id)).toEqual(['ep1-1', 'ep1-2', 'ep1-3']);
+    const page = await store.read('a', start(), all);
+    const replayed = page.kind === 'events' ? page.events : [];
+    const [first, ...rest] = [...published, ...replayed];
+    expect(rest).toHaveLength(3);
+    for (const n of rest) {
+      expect(n.userIds).toBe(first.userIds);
+      expect(n.channel).toBe(first.channel);
+      expect(n.type).toBe(first.type);
+    }
+    expect(replayed.map((n) => n.id)).toEqual(['ep1-1', 'ep1-2']);
+  });
+
+  it('merges a user’s notifications with broadcasts and mixed recipients in id order', async () => {
+    const big = { ...limits, maxPerUser: 100 };
+    store = new MemoryHistoryStore(big, feed, clock, 'ep1');
+    const kinds = [['a'], null, ['a', 'b'], ['b'], null, ['a']];
+    for (let i = 0; i < 60; i++) {
+      await store.append([input(kinds[i % kinds.length], { payloadJson: `{"n":${i}}` })]);
+    }
+    const page = await store.read('a', start(), all);
+    const seen = page.kind === 'events' ? page.events : [];
+    const expected = Array.from({ length: 60 }, (_, i) => i).filter(
+      (i) => kinds[i % kinds.length]?.includes('a') ?? true,
+    );
+    expect(seen.map((n) => JSON.parse(n.payloadJson).n)).toEqual(expected);
+    expect(seen.map((n) => n.seq)).toEqual(expected.map((i) => i + 1));
   });
 
   it('lists everything retained when read without a cursor, never a reset', async () => {

@@ -5,7 +5,6 @@ import { StoredNotification, type NotificationInput } from '../notifications/not
 import { APPEND_SCRIPT, HEAD_SCRIPT, READ_SCRIPT } from '../redis/redis-history.scripts.js';
 import { decodeMember } from '../redis/redis-notification.encoding.js';
 import type { AppendResult, HistoryStore, ReadOptions, ReadResult } from './history-store.js';
-import { mergeBySeq } from './memory-history.store.js';
 import { StoreUnavailableError } from './store-unavailable.error.js';
 
 export interface RedisHistoryLimits {
@@ -197,4 +196,17 @@ function scriptRunner(redis: Redis): ScriptRunner {
       }
     }
   };
+}
+
+/** Merges two seq-ordered lists (a user's stream and the broadcast). */
+function mergeBySeq(a: StoredNotification[], b: StoredNotification[]): StoredNotification[] {
+  if (b.length === 0) return a;
+  if (a.length === 0) return b;
+  const out: StoredNotification[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) out.push(a[i].seq < b[j].seq ? a[i++] : b[j++]);
+  while (i < a.length) out.push(a[i++]);
+  while (j < b.length) out.push(b[j++]);
+  return out;
 }
