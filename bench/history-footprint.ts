@@ -8,7 +8,8 @@ import { NotificationCodec } from '../src/notifications/notification.codec.js';
  * Memory per notification the in-memory history retains, for notifications as the bench
  * publishes them (one recipient each, a small payload, parsed from JSON as a publish is): V8 heap
  * (what the GC copies and marks for as long as it is kept) and array buffers outside it (what
- * history packs there, which the GC does not walk), and how long a full GC takes with it all held.
+ * history packs there, which the GC does not walk), how long a full GC takes with it all held, and
+ * what an append costs (wall and process CPU, GC included, over the appends alone).
  *
  *   npm run bench:history -- --notifications 200000 --users 1000
  */
@@ -55,6 +56,8 @@ const fullGcMs = () => {
 };
 const before = memory();
 const gcBefore = fullGcMs();
+let appendMs = 0;
+let appendCpuUs = 0;
 for (let i = 0; i < total; i += 500) {
   const body = JSON.stringify(
     Array.from({ length: Math.min(500, total - i) }, (_, k) => ({
@@ -66,12 +69,18 @@ for (let i = 0; i < total; i += 500) {
   );
   const decoded = ingest.decode(JSON.parse(body) as unknown[]);
   if (!decoded.ok) throw new Error(JSON.stringify(decoded.problems));
+  const start = performance.now();
+  const cpu = process.cpuUsage();
   await ingest.accept(decoded.inputs);
+  const used = process.cpuUsage(cpu);
+  appendMs += performance.now() - start;
+  appendCpuUs += used.user + used.system;
 }
 const after = memory();
 const each = (key: keyof typeof after) => Math.round((after[key] - before[key]) / store.size());
 console.log(
   `${store.size()} notifications retained for ${users} users: ` +
     `${each('heapUsed')} bytes of V8 heap and ${each('arrayBuffers')} bytes of array buffers each; ` +
-    `a full GC ${fullGcMs().toFixed(1)} ms (${gcBefore.toFixed(1)} ms before publishing)`,
+    `a full GC ${fullGcMs().toFixed(1)} ms (${gcBefore.toFixed(1)} ms before publishing); ` +
+    `an append ${((appendMs * 1000) / total).toFixed(2)} µs (${(appendCpuUs / total).toFixed(2)} µs of CPU)`,
 );
