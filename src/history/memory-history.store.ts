@@ -18,6 +18,8 @@ export interface HistoryLimits {
 }
 
 const BROADCAST = '\u0000broadcast';
+/** Stands in for a stream that does not exist: it holds nothing and is never written. */
+const NONE = new PackedStream(0, null);
 
 /**
  * In-memory history for a single replica. Bounded three ways: notifications per user (count and
@@ -122,20 +124,22 @@ export class MemoryHistoryStore implements HistoryStore {
     }
     const from = after?.seq ?? 0;
     const events: StoredNotification[] = [];
-    let i = own ? own.firstAfter(from) : 0;
-    let j = all ? all.firstAfter(from) : 0;
-    const ownEnd = own?.length ?? 0;
-    const allEnd = all?.length ?? 0;
-    while (i < ownEnd || j < allEnd) {
-      // Merged by seq: a user's stream and the broadcast's.
-      const mine = j >= allEnd || (i < ownEnd && own!.seqAt(i) < all!.seqAt(j));
-      const stream = mine ? own! : all!;
-      const k = mine ? i++ : j++;
-      const expiresAt = stream.expiresAt(k);
+    // Merged by seq: the user's stream and the broadcast's.
+    const a = own ?? NONE;
+    const b = all ?? NONE;
+    let i = a.firstAfter(from);
+    let j = b.firstAfter(from);
+    while (a.has(i) || b.has(j)) {
+      const mine = !b.has(j) || (a.has(i) && a.seqAt(i) < b.seqAt(j));
+      const stream = mine ? a : b;
+      const p = mine ? i : j;
+      if (mine) i = a.next(i);
+      else j = b.next(j);
+      const expiresAt = stream.expiresAt(p);
       if (expiresAt !== 0 && expiresAt <= now) continue;
-      if (options.channels !== null && !options.channels.has(stream.channelAt(k))) continue;
+      if (options.channels !== null && !options.channels.has(stream.channelAt(p))) continue;
       if (events.length === options.limit) return { kind: 'events', events, hasMore: true };
-      events.push(stream.at(k, this.epoch, this.intern));
+      events.push(stream.at(p, this.epoch, this.intern));
     }
     return { kind: 'events', events, hasMore: false };
   }
@@ -152,9 +156,9 @@ export class MemoryHistoryStore implements HistoryStore {
     this.feed.complete();
   }
 
-  /** The stream of `key`, created (evicting the least recently written user if full) if new. */
   private readonly intern = (name: string) => this.names.intern(name);
 
+  /** The stream of `key`, created (evicting the least recently written user if full) if new. */
   private streamOf(key: string): PackedStream {
     let stream = this.streams.get(key);
     if (stream) {
@@ -176,13 +180,7 @@ export class MemoryHistoryStore implements HistoryStore {
   }
 
   private trim(stream: PackedStream, now: number): void {
-    const oldest = now - this.limits.ttlSeconds * 1000;
-    let drop = Math.max(0, stream.length - this.limits.maxPerUser);
-    while (drop < stream.length && stream.createdAt(drop) < oldest) drop++;
-    if (drop === 0) return;
-    stream.floor = stream.seqAt(drop - 1);
-    stream.dropOldest(drop);
-    this.retained -= drop;
+    this.retained -= stream.trim(this.limits.maxPerUser, now - this.limits.ttlSeconds * 1000);
   }
 
   /**
@@ -198,8 +196,7 @@ export class MemoryHistoryStore implements HistoryStore {
         this.streams.set(key, stream);
         continue;
       }
-      const last = stream.length ? stream.seqAt(stream.length - 1) : stream.floor;
-      this.evictedFloor = Math.max(this.evictedFloor, last);
+      this.evictedFloor = Math.max(this.evictedFloor, stream.newest);
       this.retained -= stream.length;
       this.streams.delete(key);
       return;

@@ -1,39 +1,51 @@
 import { StoredNotification } from '../notifications/notification.js';
 
-/** seq, createdAt, expiresAt and the record's first byte, per slot. */
-const STRIDE = 4;
-const MIN_SLOTS = 8;
-const MIN_BYTES = 512;
-const NO_SLOTS = new Float64Array(0);
+/**
+ * A record's header: seq, createdAt and expiresAt as doubles, then its length in bytes (header
+ * and padding included), channel length, type length, whether the notification is kept whole,
+ * and how many bytes of padding end the record.
+ */
+const HEADER = 32;
+const LENGTH = 24;
+const CHANNEL_LENGTH = 28;
+const TYPE_LENGTH = 29;
+const KEPT = 30;
+const PADDING = 31;
+const MIN_BYTES = 256;
 const NO_BYTES = Buffer.alloc(0);
 
 /**
  * One user's (or the broadcast's) retained notifications, oldest first, held outside the V8
- * heap: positions and times in a ring of doubles, channel, type and payload as UTF-8 in one byte
- * buffer, records in the same order as their slots. History keeps notifications for a day; kept
- * as objects, every one was copied out of the young generation and marked by every mark-compact
- * for as long as it lived, and over WebSocket at 2 000/s the p99 was set by whether a phase held
- * such a mark-compact (bench/RESULTS.md, thirteenth session). A replay builds the objects again.
+ * heap: one buffer of records, each a header, channel, type and payload (UTF-8), 8-byte aligned
+ * so the header's doubles are read and written through a Float64Array over the same memory.
+ * History keeps notifications for a day; kept as objects, every one was copied out of the young
+ * generation and marked by every mark-compact for as long as it lived, and over WebSocket at
+ * 2 000/s the p99 was set by whether a phase held such a mark-compact (bench/RESULTS.md,
+ * thirteenth session). A replay builds the objects again. One buffer rather than a ring of
+ * headers beside the bytes: an append then writes one run of memory, which at volume is cold
+ * (a thousand other users' appends went by since this user's last).
  *
  * A notification to several users is kept as the one shared object instead (`keep`): packed, a
  * 64 KB payload to 1 000 recipients would be 64 MB of copies.
  *
- * Record bytes: channel length, type length (one byte each: the codec's patterns cap them at 64
- * and 128 ASCII characters), channel, type, payload.
+ * Records are addressed by their offset (a position): `firstAfter`, then `next` while `has`.
+ * Channel and type take a byte each for their length: the codec's patterns cap them at 64 and 128
+ * ASCII characters.
  */
 export class PackedStream {
   /** Highest seq dropped by retention: a cursor below it has missed something. */
   floor: number;
   /** Written since it last reached the head of the eviction order (its second chance). */
   written = false;
-  private slots = NO_SLOTS;
-  private mask = -1;
+  private bytes: Buffer = NO_BYTES;
+  private doubles: Float64Array = new Float64Array(0);
+  private lengths: Uint32Array = new Uint32Array(0);
   private head = 0;
+  private end = 0;
   private count = 0;
-  private bytes = NO_BYTES;
-  private byteEnd = 0;
-  /** Slot → the notification kept whole; only streams that were ever sent one have it. */
-  private kept?: (StoredNotification | undefined)[];
+  private lastSeq = 0;
+  /** seq → the notification kept whole; only streams that were ever sent one have it. */
+  private kept?: Map<number, StoredNotification>;
 
   constructor(
     floor: number,
@@ -50,124 +62,113 @@ export class PackedStream {
     return this.count;
   }
 
-  seqAt(i: number): number {
-    return this.slots[this.slot(i) * STRIDE];
+  /** The newest seq held, or the floor when it holds none. */
+  get newest(): number {
+    return this.count > 0 ? this.lastSeq : this.floor;
   }
 
-  createdAt(i: number): number {
-    return this.slots[this.slot(i) * STRIDE + 1];
-  }
-
-  expiresAt(i: number): number {
-    return this.slots[this.slot(i) * STRIDE + 2];
-  }
-
-  /** The index of the first record with a seq above `seq` (`length` if none). */
+  /** The position of the first record with a seq above `seq`. */
   firstAfter(seq: number): number {
-    let lo = 0;
-    let hi = this.count;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.seqAt(mid) > seq) hi = mid;
-      else lo = mid + 1;
-    }
-    return lo;
+    let p = this.head;
+    while (p < this.end && this.seqAt(p) <= seq) p = this.next(p);
+    return p;
   }
 
-  channelAt(i: number): string {
-    const slot = this.slot(i);
-    const whole = this.kept?.[slot];
-    if (whole) return whole.channel;
-    const start = this.slots[slot * STRIDE + 3];
-    return this.bytes.toString('latin1', start + 2, start + 2 + this.bytes[start]);
+  has(p: number): boolean {
+    return p < this.end;
   }
 
-  /** Record `i` as a notification; channel and type through `intern`, so replays share them. */
-  at(i: number, epoch: string, intern: (name: string) => string): StoredNotification {
-    const slot = this.slot(i);
-    const whole = this.kept?.[slot];
-    if (whole) return whole;
-    const base = slot * STRIDE;
-    const start = this.slots[base + 3];
-    const end = i + 1 < this.count ? this.slots[this.slot(i + 1) * STRIDE + 3] : this.byteEnd;
+  next(p: number): number {
+    return p + this.lengths[(p + LENGTH) >> 2];
+  }
+
+  seqAt(p: number): number {
+    return this.doubles[p >> 3];
+  }
+
+  expiresAt(p: number): number {
+    return this.doubles[(p >> 3) + 2];
+  }
+
+  channelAt(p: number): string {
     const b = this.bytes;
-    const typeStart = start + 2 + b[start];
-    const payloadStart = typeStart + b[start + 1];
+    if (b[p + KEPT]) return this.kept!.get(this.seqAt(p))!.channel;
+    return b.toString('latin1', p + HEADER, p + HEADER + b[p + CHANNEL_LENGTH]);
+  }
+
+  /** The record at `p` as a notification; channel and type through `intern`, so replays share them. */
+  at(p: number, epoch: string, intern: (name: string) => string): StoredNotification {
+    const b = this.bytes;
+    if (b[p + KEPT]) return this.kept!.get(this.seqAt(p))!;
+    const typeStart = p + HEADER + b[p + CHANNEL_LENGTH];
+    const payloadStart = typeStart + b[p + TYPE_LENGTH];
+    const end = this.next(p) - b[p + PADDING];
+    const d = p >> 3;
     return new StoredNotification(
-      this.slots[base],
+      this.doubles[d],
       epoch,
       this.sole,
-      intern(b.toString('latin1', start + 2, typeStart)),
+      intern(b.toString('latin1', p + HEADER, typeStart)),
       intern(b.toString('latin1', typeStart, payloadStart)),
       b.toString('utf8', payloadStart, end),
-      this.slots[base + 1],
-      this.slots[base + 2],
+      this.doubles[d + 1],
+      this.doubles[d + 2],
     );
   }
 
   /** Appends `n` (the newest), packed unless `keep` says to hold the object itself. */
   push(n: StoredNotification, keep: boolean): void {
-    if (this.count > this.mask) this.resizeSlots(Math.max(MIN_SLOTS, (this.mask + 1) * 2));
-    const slot = (this.head + this.count) & this.mask;
-    const base = slot * STRIDE;
-    this.slots[base] = n.seq;
-    this.slots[base + 1] = n.createdAt;
-    this.slots[base + 2] = n.expiresAt;
-    if (keep) (this.kept ??= [])[slot] = n;
-    this.slots[base + 3] = keep ? this.byteEnd : this.pack(n);
-    this.count++;
-  }
-
-  /** Drops the `k` oldest records. */
-  dropOldest(k: number): void {
-    if (this.kept) for (let i = 0; i < k; i++) this.kept[this.slot(i)] = undefined;
-    this.head = (this.head + k) & this.mask;
-    this.count -= k;
-    if (this.count > 0) return;
-    // An emptied stream (its user quiet for a TTL) gives its buffers back.
-    this.slots = NO_SLOTS;
-    this.mask = -1;
-    this.head = 0;
-    this.bytes = NO_BYTES;
-    this.byteEnd = 0;
-    this.kept = undefined;
-  }
-
-  /** Writes `n`'s record after the last one; returns where it starts. */
-  private pack(n: StoredNotification): number {
-    const names = 2 + n.channel.length + n.type.length;
-    const room = this.bytes.length - this.byteEnd;
+    const names = n.channel.length + n.type.length;
+    const room = this.bytes.length - this.end;
     // UTF-8 takes at most 3 bytes per UTF-16 unit: most payloads need no count.
-    const payload = names + n.payloadJson.length * 3 <= room ? 0 : Buffer.byteLength(n.payloadJson);
-    if (names + payload > room) this.repack(names + payload);
+    let need = keep ? HEADER : HEADER + names + n.payloadJson.length * 3 + 7;
+    if (need > room && !keep) need = HEADER + names + Buffer.byteLength(n.payloadJson) + 7;
+    if (need > room) this.repack(need);
     const b = this.bytes;
-    const start = this.byteEnd;
-    b[start] = n.channel.length;
-    b[start + 1] = n.type.length;
-    const at = writeAscii(b, n.type, writeAscii(b, n.channel, start + 2));
-    this.byteEnd = at + b.write(n.payloadJson, at);
-    return start;
-  }
-
-  private slot(i: number): number {
-    return (this.head + i) & this.mask;
-  }
-
-  private resizeSlots(size: number): void {
-    const next = new Float64Array(size * STRIDE);
-    // The ring's records, in order, are at most two runs: from the head to the end, then from 0.
-    const first = Math.min(this.count, this.mask + 1 - this.head);
-    next.set(this.slots.subarray(this.head * STRIDE, (this.head + first) * STRIDE));
-    next.set(this.slots.subarray(0, (this.count - first) * STRIDE), first * STRIDE);
-    if (this.kept) {
-      const kept = this.kept;
-      this.kept = Array.from({ length: size }, (_, i) =>
-        i < this.count ? kept[this.slot(i)] : undefined,
-      );
+    const p = this.end;
+    const d = p >> 3;
+    this.doubles[d] = n.seq;
+    this.doubles[d + 1] = n.createdAt;
+    this.doubles[d + 2] = n.expiresAt;
+    let at = p + HEADER;
+    if (keep) {
+      (this.kept ??= new Map()).set(n.seq, n);
+      b[p + KEPT] = 1;
+    } else {
+      b[p + KEPT] = 0;
+      b[p + CHANNEL_LENGTH] = n.channel.length;
+      b[p + TYPE_LENGTH] = n.type.length;
+      at = writeAscii(b, n.type, writeAscii(b, n.channel, at));
+      at += b.write(n.payloadJson, at);
     }
-    this.slots = next;
-    this.mask = size - 1;
-    this.head = 0;
+    const padded = (at + 7) & ~7;
+    b[p + PADDING] = padded - at;
+    this.lengths[(p + LENGTH) >> 2] = padded - p;
+    this.end = padded;
+    this.count++;
+    this.lastSeq = n.seq;
+  }
+
+  /**
+   * Drops the oldest records while more than `maxCount` are held or the oldest was created
+   * before `createdBefore`; returns how many it dropped.
+   */
+  trim(maxCount: number, createdBefore: number): number {
+    let dropped = 0;
+    while (
+      this.count > 0 &&
+      (this.count > maxCount || this.doubles[(this.head >> 3) + 1] < createdBefore)
+    ) {
+      const p = this.head;
+      this.floor = this.seqAt(p);
+      if (this.bytes[p + KEPT]) this.kept!.delete(this.floor);
+      this.head = this.next(p);
+      this.count--;
+      dropped++;
+    }
+    // An emptied stream (its user quiet for a TTL) gives its buffer back.
+    if (dropped > 0 && this.count === 0) this.use(NO_BYTES);
+    return dropped;
   }
 
   /**
@@ -175,18 +176,28 @@ export class PackedStream {
    * (grown or shrunk to that), so the next repack is at least as many bytes away as it copies.
    */
   private repack(need: number): void {
-    const from = this.count > 0 ? this.slots[this.slot(0) * STRIDE + 3] : this.byteEnd;
-    const live = this.byteEnd - from;
+    const live = this.end - this.head;
     let size = MIN_BYTES;
     while (size < 2 * (live + need)) size *= 2;
-    if (size === this.bytes.length) this.bytes.copyWithin(0, from, this.byteEnd);
+    if (size === this.bytes.length) this.bytes.copyWithin(0, this.head, this.end);
     else {
       const next = Buffer.allocUnsafeSlow(size);
-      this.bytes.copy(next, 0, from, this.byteEnd);
-      this.bytes = next;
+      this.bytes.copy(next, 0, this.head, this.end);
+      this.use(next);
     }
-    for (let i = 0; i < this.count; i++) this.slots[this.slot(i) * STRIDE + 3] -= from;
-    this.byteEnd = live;
+    this.head = 0;
+    this.end = live;
+  }
+
+  private use(bytes: Buffer): void {
+    this.bytes = bytes;
+    // allocUnsafeSlow gives each buffer its own ArrayBuffer, from offset 0.
+    this.doubles = new Float64Array(bytes.buffer, 0, bytes.length >> 3);
+    this.lengths = new Uint32Array(bytes.buffer, 0, bytes.length >> 2);
+    if (bytes === NO_BYTES) {
+      this.head = this.end = 0;
+      this.kept = undefined;
+    }
   }
 }
 
