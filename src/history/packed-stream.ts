@@ -11,7 +11,7 @@ const CHANNEL_LENGTH = 28;
 const TYPE_LENGTH = 29;
 const KEPT = 30;
 const PADDING = 31;
-const MIN_BYTES = 256;
+const MIN_BYTES = 128;
 const NO_BYTES = Buffer.alloc(0);
 
 /**
@@ -39,7 +39,6 @@ export class PackedStream {
   written = false;
   private bytes: Buffer = NO_BYTES;
   private doubles: Float64Array = new Float64Array(0);
-  private lengths: Uint32Array = new Uint32Array(0);
   private head = 0;
   private end = 0;
   private count = 0;
@@ -79,7 +78,7 @@ export class PackedStream {
   }
 
   next(p: number): number {
-    return p + this.lengths[(p + LENGTH) >> 2];
+    return p + this.bytes.readUInt32LE(p + LENGTH);
   }
 
   seqAt(p: number): number {
@@ -143,7 +142,7 @@ export class PackedStream {
     }
     const padded = (at + 7) & ~7;
     b[p + PADDING] = padded - at;
-    this.lengths[(p + LENGTH) >> 2] = padded - p;
+    b.writeUInt32LE(padded - p, p + LENGTH);
     this.end = padded;
     this.count++;
     this.lastSeq = n.seq;
@@ -172,15 +171,17 @@ export class PackedStream {
   }
 
   /**
-   * Moves the live records to the start of a buffer with twice the room they and `need` take
-   * (grown or shrunk to that), so the next repack is at least as many bytes away as it copies.
+   * Moves the live records to the start of a buffer of half as much again as they and `need`
+   * take: the one it has when that is within a factor of two, else a new one. The next repack is
+   * then at least half as many bytes away as it copies, and a buffer is at most 1.5 times what it
+   * holds (a power of two, as allocators like, was up to four times).
    */
   private repack(need: number): void {
     const live = this.end - this.head;
-    let size = MIN_BYTES;
-    while (size < 2 * (live + need)) size *= 2;
-    if (size === this.bytes.length) this.bytes.copyWithin(0, this.head, this.end);
-    else {
+    const size = Math.max(MIN_BYTES, (Math.ceil((live + need) * 1.5) + 7) & ~7);
+    if (this.bytes.length >= size && this.bytes.length <= 2 * size) {
+      this.bytes.copyWithin(0, this.head, this.end);
+    } else {
       const next = Buffer.allocUnsafeSlow(size);
       this.bytes.copy(next, 0, this.head, this.end);
       this.use(next);
@@ -193,7 +194,6 @@ export class PackedStream {
     this.bytes = bytes;
     // allocUnsafeSlow gives each buffer its own ArrayBuffer, from offset 0.
     this.doubles = new Float64Array(bytes.buffer, 0, bytes.length >> 3);
-    this.lengths = new Uint32Array(bytes.buffer, 0, bytes.length >> 2);
     if (bytes === NO_BYTES) {
       this.head = this.end = 0;
       this.kept = undefined;
