@@ -166,15 +166,19 @@ export class PackedStream {
       dropped++;
     }
     // An emptied stream (its user quiet for a TTL) gives its buffer back.
-    if (dropped > 0 && this.count === 0) this.use(NO_BYTES);
+    if (dropped > 0 && this.count === 0) {
+      this.use(NO_BYTES);
+      this.head = this.end = 0;
+      this.kept = undefined;
+    }
     return dropped;
   }
 
   /**
    * Moves the live records to the start of a buffer of half as much again as they and `need`
    * take: the one it has when that is within a factor of two, else a new one. The next repack is
-   * then at least half as many bytes away as it copies, and a buffer is at most 1.5 times what it
-   * holds (a power of two, as allocators like, was up to four times).
+   * then at least half as many bytes away as it copies, and a buffer is at most three times what
+   * it holds, 1.5 times when just resized (a power of two at twice it was up to four times).
    */
   private repack(need: number): void {
     const live = this.end - this.head;
@@ -194,10 +198,6 @@ export class PackedStream {
     this.bytes = bytes;
     // allocUnsafeSlow gives each buffer its own ArrayBuffer, from offset 0.
     this.doubles = new Float64Array(bytes.buffer, 0, bytes.length >> 3);
-    if (bytes === NO_BYTES) {
-      this.head = this.end = 0;
-      this.kept = undefined;
-    }
   }
 }
 
