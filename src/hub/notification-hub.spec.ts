@@ -65,6 +65,36 @@ describe('NotificationHub', () => {
     expect(unwatch).toHaveBeenCalledTimes(1);
   });
 
+  it('delivers to every listener of a user as they come and go, each once', async () => {
+    const feed = new MemoryFeed();
+    const hub = new NotificationHub(feed);
+    const got: string[] = [];
+    const [l1, l2, l3] = ['1', '2', '3'].map((name) => listener(() => got.push(name)));
+    const publish = (seq: number) => {
+      got.length = 0;
+      feed.publish(note(seq, ['a']));
+      return [...got].sort();
+    };
+    await hub.attach('a', l1);
+    await hub.attach('a', l1);
+    expect(publish(1)).toEqual(['1']);
+    await hub.attach('a', l2);
+    await hub.attach('a', l3);
+    expect(publish(2)).toEqual(['1', '2', '3']);
+    hub.detach('a', l1);
+    hub.detach('a', l3);
+    expect(publish(3)).toEqual(['2']);
+    expect(hub.listenerCount).toBe(1);
+    await hub.attach('a', l1);
+    hub.detach('a', l2);
+    expect(publish(4)).toEqual(['1']);
+    hub.detach('a', l2);
+    expect([hub.connectedUsers, hub.listenerCount]).toEqual([1, 1]);
+    hub.detach('a', l1);
+    expect(publish(5)).toEqual([]);
+    expect([hub.connectedUsers, hub.listenerCount]).toEqual([0, 0]);
+  });
+
   it('keeps delivering to others when one listener throws', async () => {
     const feed = new MemoryFeed();
     const hub = new NotificationHub(feed);

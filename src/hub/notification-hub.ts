@@ -18,7 +18,11 @@ export interface HubListener {
  * connected users; a broadcast visits every listener once.
  */
 export class NotificationHub {
-  private readonly byUser = new Map<string, Set<HubListener>>();
+  /**
+   * A user's one listener itself, or a set once it has several: most users hold one connection,
+   * and a delivery to it then reads no set (two more objects, cold at volume) on the way.
+   */
+  private readonly byUser = new Map<string, HubListener | Set<HubListener>>();
   private listeners = 0;
   private readonly subscription: Subscription;
 
@@ -31,12 +35,13 @@ export class NotificationHub {
    * guaranteed for everything the store appends from then on.
    */
   async attach(userId: string, listener: HubListener): Promise<void> {
-    let set = this.byUser.get(userId);
-    const first = !set;
-    if (!set) this.byUser.set(userId, (set = new Set()));
-    set.add(listener);
+    const held = this.byUser.get(userId);
+    if (held === listener || (held instanceof Set && held.has(listener))) return;
+    if (held === undefined) this.byUser.set(userId, listener);
+    else if (held instanceof Set) held.add(listener);
+    else this.byUser.set(userId, new Set([held, listener]));
     this.listeners++;
-    if (first) {
+    if (held === undefined) {
       try {
         await this.feed.watch(userId);
       } catch (err) {
@@ -48,13 +53,17 @@ export class NotificationHub {
 
   /** Removes a listener (idempotent); the last one of a user stops watching that user. */
   detach(userId: string, listener: HubListener): void {
-    const set = this.byUser.get(userId);
-    if (!set?.delete(listener)) return;
-    this.listeners--;
-    if (set.size === 0) {
-      this.byUser.delete(userId);
-      this.feed.unwatch(userId);
+    const held = this.byUser.get(userId);
+    if (held instanceof Set) {
+      if (!held.delete(listener)) return;
+      this.listeners--;
+      if (held.size === 1) this.byUser.set(userId, held.values().next().value!);
+      return;
     }
+    if (held !== listener) return;
+    this.listeners--;
+    this.byUser.delete(userId);
+    this.feed.unwatch(userId);
   }
 
   get connectedUsers(): number {
@@ -68,28 +77,33 @@ export class NotificationHub {
   /** Stops routing and tells every listener, so streams can end cleanly. */
   close(): void {
     this.subscription.unsubscribe();
-    const all = [...this.byUser.values()].flatMap((set) => [...set]);
+    const all = [...this.byUser.values()].flatMap((held) =>
+      held instanceof Set ? [...held] : [held],
+    );
     for (const listener of all) listener.hubClosed();
   }
 
   private route(n: StoredNotification): void {
     if (n.userIds === null) {
-      for (const set of this.byUser.values()) this.deliver(set, n);
+      for (const held of this.byUser.values()) deliver(held, n);
       return;
     }
     for (const userId of n.userIds) {
-      const set = this.byUser.get(userId);
-      if (set) this.deliver(set, n);
+      const held = this.byUser.get(userId);
+      if (held !== undefined) deliver(held, n);
     }
   }
+}
 
-  private deliver(set: Set<HubListener>, n: StoredNotification): void {
-    for (const listener of set) {
-      try {
-        listener.deliver(n);
-      } catch {
-        // One broken connection must not stop delivery to the others; its transport closes it.
-      }
-    }
+function deliver(held: HubListener | Set<HubListener>, n: StoredNotification): void {
+  if (!(held instanceof Set)) return deliverTo(held, n);
+  for (const listener of held) deliverTo(listener, n);
+}
+
+function deliverTo(listener: HubListener, n: StoredNotification): void {
+  try {
+    listener.deliver(n);
+  } catch {
+    // One broken connection must not stop delivery to the others; its transport closes it.
   }
 }

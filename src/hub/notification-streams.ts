@@ -63,6 +63,7 @@ class UserStream implements HubListener {
   private buffer: StoredNotification[] | null = [];
   private attached = false;
   private closed = false;
+  private readonly channels: ReadonlySet<string> | null;
 
   constructor(
     private readonly userId: string,
@@ -71,7 +72,9 @@ class UserStream implements HubListener {
     private readonly hub: NotificationHub,
     private readonly history: HistoryStore,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.channels = options.channels;
+  }
 
   async start(): Promise<void> {
     await this.hub.attach(this.userId, this);
@@ -115,9 +118,12 @@ class UserStream implements HubListener {
       this.moveTo(reset);
       this.subscriber.next({ kind: 'reset', id: formatEventId(reset.epoch, reset.seq) });
     }
+    // The notification's own string from here on, which every later one shares: the next
+    // comparison is by pointer, not a read of this stream's copy of the text.
+    this.epoch = n.epoch;
     if (n.seq <= this.last) return;
     this.last = n.seq;
-    const { channels } = this.options;
+    const { channels } = this;
     if (channels !== null && !channels.has(n.channel)) return;
     if (n.expiresAt !== 0 && n.expiresAt <= this.clock.now()) return;
     this.subscriber.next({ kind: 'notification', notification: n });

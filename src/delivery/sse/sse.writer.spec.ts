@@ -11,6 +11,7 @@ import { SseStream, sseHeaders, type SseWriterOptions } from './sse.writer.js';
 /** The stream writes its body straight to the socket; the response only ends or destroys. */
 class FakeSocket {
   destroyed = false;
+  writableEnded = false;
   writableLength = 0;
   corked = 0;
   readonly written: string[] = [];
@@ -24,7 +25,9 @@ class FakeSocket {
   uncork(): void {
     this.corked--;
   }
-  destroySoon(): void {}
+  destroySoon(): void {
+    this.writableEnded = true;
+  }
 }
 
 class FakeResponse extends EventEmitter {
@@ -125,6 +128,15 @@ describe('SseStream', () => {
     const items = new Observable<StreamItem>(() => () => unsubscribed++);
     new SseStream(asResponse(res), items, options);
     expect([heartbeats.size, unsubscribed]).toEqual([0, 1]);
+  });
+
+  it('writes nothing after it ended, though its heartbeat comes before the close', () => {
+    const { options } = setup();
+    const res = new FakeResponse();
+    const stream = new SseStream(asResponse(res), new Subject<StreamItem>(), options);
+    stream.end('retry: 500\n\n');
+    stream.heartbeat();
+    expect(res.written).toEqual(['end:retry: 500\n\n']);
   });
 
   it('drops a client whose unsent backlog passes the bound', () => {

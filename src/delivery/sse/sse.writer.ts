@@ -1,4 +1,5 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Observable, Subscription } from 'rxjs';
 import type { StreamItem } from '../../hub/notification-streams.js';
 import { httpChunk, type StoredNotification } from '../../notifications/notification.js';
@@ -66,6 +67,11 @@ function eventOf(item: Exclude<StreamItem, { kind: 'notification' }>): string {
 export class SseStream {
   private retry: string;
   private readonly subscription: Subscription | undefined;
+  /**
+   * The response's socket, held here: a write then reads no response object on its way (at
+   * volume, one more cold object per delivery). Gone from the response once it has finished.
+   */
+  private readonly socket: Socket | null;
 
   constructor(
     private readonly res: ServerResponse,
@@ -75,6 +81,7 @@ export class SseStream {
     private readonly chunked = true,
   ) {
     this.retry = `retry: ${options.retryMs}\n`;
+    this.socket = res.socket;
     // The stream's own methods are the observer, so a connection allocates no closures for it.
     this.subscription = items.subscribe(this);
     options.heartbeats.add(this);
@@ -116,9 +123,8 @@ export class SseStream {
    */
   end(finalFrame: string): void {
     this.subscription?.unsubscribe();
-    const socket = this.res.socket;
     if (!this.res.writableEnded) this.res.end(finalFrame);
-    socket?.destroySoon();
+    this.socket?.destroySoon();
   }
 
   private frame(text: string): string {
@@ -127,8 +133,9 @@ export class SseStream {
 
   /** Writes a piece of the response body, framed already, straight to the socket. */
   private write(chunk: string): void {
-    const socket = this.res.socket;
-    if (!socket || socket.destroyed) return;
+    const { socket } = this;
+    // Ended by `end` (drain, hub closing): whatever comes before the close is not written.
+    if (!socket || socket.destroyed || socket.writableEnded) return;
     this.options.writes.hold(socket);
     socket.write(chunk);
     if (socket.writableLength > this.options.maxBufferedBytes) {

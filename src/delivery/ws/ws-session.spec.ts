@@ -8,7 +8,7 @@ import { WsSession, type WsCloseCause, type WsPeer } from './ws-session.js';
 
 class FakePeer implements WsPeer {
   readyState = 1;
-  bufferedAmount = 0;
+  writableLength = 0;
   readonly sent: { event: string; data: unknown }[] = [];
   closedWith?: { code: number; reason: string };
   send(data: string, options: { binary: boolean }): void {
@@ -129,7 +129,7 @@ describe('WsSession', () => {
     const { peer, items, causes, frame } = make({ maxBufferedBytes: 16 * 1024 });
     frame('subscribe', { channels: ['a'] });
     items.next({ kind: 'position', id: 'e-0' });
-    peer.bufferedAmount = 20 * 1024;
+    peer.writableLength = 20 * 1024;
     items.next({ kind: 'notification', notification: note(1, 'a') });
     items.next({ kind: 'notification', notification: note(2, 'a') });
     expect(peer.closedWith).toEqual({ code: 1013, reason: 'too slow; reconnect and resume' });

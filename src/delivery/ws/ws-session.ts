@@ -19,13 +19,14 @@ import type { Corkable, TurnWrites } from '../turn-writes.js';
 
 /** The peer's TCP socket: corked while more writes may join, and written shared frames as-is. */
 export interface WsSocket extends Corkable {
+  /** Bytes written and not yet sent: with no extensions, all that `ws` buffers for the peer. */
+  readonly writableLength: number;
   write(frame: Buffer): boolean;
 }
 
 /** The part of a `ws` WebSocket a session uses (a fake stands in for it in unit tests). */
 export interface WsPeer {
   readonly readyState: number;
-  readonly bufferedAmount: number;
   send(data: string, options: { binary: boolean }): void;
   ping(): void;
   close(code: number, reason: string): void;
@@ -215,8 +216,10 @@ export class WsSession {
     if (typeof frame === 'string') this.peer.send(frame, TEXT);
     else this.socket.write(frame);
     // Buffering without bound for a client that does not read would let one slow reader exhaust
-    // memory; it resumes by cursor when it reconnects.
-    if (this.peer.bufferedAmount > this.settings.maxBufferedBytes) {
+    // memory; it resumes by cursor when it reconnects. (The socket's count rather than the
+    // peer's `bufferedAmount`, which adds what ws queues only when compressing: the socket is
+    // the one object of the two a delivery touches anyway.)
+    if (this.socket.writableLength > this.settings.maxBufferedBytes) {
       this.closeBy('slow_consumer', WsClose.tryAgainLater, 'too slow; reconnect and resume');
     }
   }
