@@ -140,7 +140,7 @@ class UserStream implements HubListener {
     this.moveTo(after);
     for (;;) {
       const page = await this.history.read(this.userId, after, {
-        channels: this.options.channels,
+        channels: this.channels,
         limit: REPLAY_PAGE,
       });
       if (this.subscriber.closed) return;

@@ -69,7 +69,8 @@ export class SseStream {
   private readonly subscription: Subscription | undefined;
   /**
    * The response's socket, held here: a write then reads no response object on its way (at
-   * volume, one more cold object per delivery). Gone from the response once it has finished.
+   * volume, one more cold object per delivery). The response lets go of it once it has finished,
+   * so whether the stream has ended is read from the socket (`write`).
    */
   private readonly socket: Socket | null;
 
