@@ -123,6 +123,7 @@ async function main(): Promise<void> {
     broker = await startKafkaBroker({ jvm: 'production' });
   }
   ctx.kafkaBrokers = process.env.KAFKA_BROKERS ?? broker?.brokers;
+  ctx.brokerPid = broker?.pid;
   const warmup = Number(values['kafka-warmup']);
   if (kafkaOn && ctx.kafkaBrokers && warmup > 0) {
     console.log(`warming the broker up: ${warmup} s at ${rate}/s, then 5 s closed loop`);

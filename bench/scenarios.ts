@@ -12,6 +12,7 @@ import {
   type PublishRun,
 } from './load/publisher.js';
 import { KafkaPublisher, produceClosedLoop, producePaced } from './load/kafka-publisher.js';
+import { machineCpu, machineNote, machineSince, per1k, processCpu } from './machine.js';
 import type { ServerProcess } from './server-process.js';
 import type { GcPauses } from './signal-files.js';
 import { nowMs, type Histogram } from './histogram.js';
@@ -38,6 +39,12 @@ export interface Row {
   serverCpuPct?: number;
   /** The kernel's share of the server's CPU (over loopback, each send runs the receiver's TCP too). */
   kernelPct?: number;
+  /**
+   * CPU seconds per 1 000 deliveries of every other process over the phase (load generator,
+   * publisher, broker): doing much the same work in every phase, they show the machine slowing down or
+   * speeding up through a run, and the server's own figure moves with theirs.
+   */
+  restCpuPer1k?: number;
   rssBeforeMb?: number;
   rssAfterMb?: number;
   note?: string;
@@ -95,6 +102,8 @@ export interface BenchContext {
   readonly scale: number;
   /** KAFKA_BROKERS of the broker the run started (Kafka scenarios only). */
   readonly kafkaBrokers?: string;
+  /** That broker's JVM, when the run started it: its CPU per delivery goes in the Kafka rows' notes. */
+  readonly brokerPid?: number;
   readonly durationMs: number;
   /** Milliseconds of publishing at a paced scenario's own rate before its timed phase (S3). */
   readonly pacedWarmupMs: number;
@@ -336,6 +345,13 @@ export async function unicast(
         const gc0 = await server.gcPauses();
         let cpu0 = server.cpu();
         const switches0 = server.switches();
+        let machine0 = machineCpu();
+        const brokerCpu = () => {
+          if (!kafka || !ctx.brokerPid) return 0;
+          const { user, system } = processCpu(ctx.brokerPid);
+          return user + system;
+        };
+        let broker0 = brokerCpu();
         let run: PublishRun;
         let startedAt: number | undefined;
         if (o.mode === 'backlog') {
@@ -345,6 +361,8 @@ export async function unicast(
             run = await produceClosedLoop(kafka, active, 500, 4, ctx.durationMs);
           } finally {
             cpu0 = server.cpu();
+            machine0 = machineCpu();
+            broker0 = brokerCpu();
             startedAt = nowMs();
             process.kill(server.pid, 'SIGCONT');
           }
@@ -358,6 +376,12 @@ export async function unicast(
         const s = await drain(pool, (st) => st.delivered >= run.accepted);
         const { cpu, kernelPct } = cpuSince(server, cpu0);
         const switches = switchesNote(server, switches0, s.delivered);
+        const phase = machineSince(machine0);
+        const machine = machineNote(
+          phase,
+          s.delivered,
+          kafka && ctx.brokerPid ? [{ name: 'broker', cpu: brokerCpu() - broker0 }] : [],
+        );
         const gc = gcNote(gc0, await server.gcPauses());
         const delays = delaysBefore
           ? delayNote(delaysBefore, await delayBuckets(server.port), s.hist)
@@ -375,9 +399,10 @@ export async function unicast(
           perSec: Math.round(s.delivered / span),
           // Waiting in the backlog is not delivery latency.
           ...(o.mode === 'backlog' ? {} : latencyFields(s)),
-          cpuPer1k: Math.round((cpu / s.delivered) * 1000 * 10000) / 10000,
+          cpuPer1k: per1k(cpu, s.delivered),
           serverCpuPct: Math.round((cpu / span) * 100),
           kernelPct,
+          restCpuPer1k: per1k(phase.busy - cpu, s.delivered),
           note: [
             refused,
             pub.failures ? `${pub.failures} publish failures` : '',
@@ -387,6 +412,7 @@ export async function unicast(
             delays,
             switches,
             gc,
+            machine,
           ]
             .filter(Boolean)
             .join('; '),
@@ -489,10 +515,13 @@ export async function s5Broadcast(
       await pool.reset();
       const gc0 = await server.gcPauses();
       const cpu0 = server.cpu();
+      const machine0 = machineCpu();
       const run = await publishPaced(pub, broadcastItems, ratePerSecond, 1, ctx.durationMs);
       const expected = run.accepted * conns;
       const s = await drain(pool, (st) => st.delivered >= expected);
       const { cpu, kernelPct } = cpuSince(server, cpu0);
+      const phase = machineSince(machine0);
+      const machine = machineNote(phase, s.delivered);
       const gc = gcNote(gc0, await server.gcPauses());
       const span = (s.lastAt - run.startedAt) / 1000;
       const row: Row = {
@@ -506,10 +535,11 @@ export async function s5Broadcast(
         lossPct: expected ? Math.round((1 - s.delivered / expected) * 10000) / 100 : 0,
         perSec: Math.round(s.delivered / span),
         ...latencyFields(s),
-        cpuPer1k: Math.round((cpu / s.delivered) * 1000 * 10000) / 10000,
+        cpuPer1k: per1k(cpu, s.delivered),
         serverCpuPct: Math.round((cpu / span) * 100),
         kernelPct,
-        note: [refused, gc].filter(Boolean).join('; '),
+        restCpuPer1k: per1k(phase.busy - cpu, s.delivered),
+        note: [refused, gc, machine].filter(Boolean).join('; '),
       };
       ctx.log(
         `  ${kind} ${transport} S5: ${row.delivered}/${row.expected} at ${row.perSec}/s, p99 ${row.p99} ms`,

@@ -4,6 +4,7 @@ import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { processCpu } from './machine.js';
 import { gcFile, heapFile, type GcPauses } from './signal-files.js';
 
 /** A server under test, started as its own process so /proc shows only its own RSS and CPU. */
@@ -38,7 +39,6 @@ export interface ServerProcess {
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const ROOT = here('../../../');
-const TICKS_PER_SECOND = 100;
 /** Every server listens here (its HOST variable). */
 export const SERVER_HOST = '127.0.0.1';
 
@@ -160,10 +160,7 @@ export async function startServer(options: StartOptions): Promise<ServerProcess>
       return user + system;
     },
     cpu() {
-      // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return { user: Number(f[11]) / TICKS_PER_SECOND, system: Number(f[12]) / TICKS_PER_SECOND };
+      return processCpu(pid);
     },
     switches() {
       const counts = (task: string) => {
