@@ -14,6 +14,8 @@ export default {
   testTimeout: 60_000,
   projects: [
     { ...common, displayName: 'unit', roots: ['<rootDir>/src'], testMatch: ['**/*.spec.ts'] },
+    // The bench's own arithmetic (how rounds combine into ratios): a wrong figure there is a wrong claim.
+    { ...common, displayName: 'bench', roots: ['<rootDir>/bench'], testMatch: ['**/*.spec.ts'] },
     {
       ...common,
       displayName: 'client',

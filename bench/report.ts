@@ -18,6 +18,7 @@ const COLUMNS: [keyof Row, string][] = [
   ['cpuPer1k', 'CPU s/1k'],
   ['serverCpuPct', 'srv CPU %'],
   ['kernelPct', 'kernel %'],
+  ['restCpuPer1k', 'rest s/1k'],
   ['rssBeforeMb', 'RSS0 MB'],
   ['rssAfterMb', 'RSS1 MB'],
   ['note', 'note'],
@@ -48,6 +49,27 @@ export const median = (xs: number[]) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 const round4 = (x: number) => Number(x.toPrecision(4));
+
+/**
+ * Per-round ratios (index: round) combined in pairs of rounds, 0 with 1, 2 with 3, and an odd
+ * last round with the one before it: each pair's geometric mean. In consecutive rounds two targets
+ * ran in both orders (roundOrder), so a machine that slows or speeds up steadily through the run
+ * cancels out of a pair, where the median of single rounds leans towards whichever target ran
+ * second more often. Over Kafka, with the same build as both targets, the second run of a round
+ * read the higher p99 in each of five rounds: a median of 1.40x that the pairs read as 1.07x.
+ * A pair missing a round (a failed run) is left out; with no whole pair, the single rounds.
+ */
+export function pairedRatios(byRound: readonly (number | undefined)[]): number[] {
+  const pairs: [number, number][] = [];
+  for (let k = 0; k + 1 < byRound.length; k += 2) pairs.push([k, k + 1]);
+  if (byRound.length % 2 && byRound.length > 1)
+    pairs.push([byRound.length - 2, byRound.length - 1]);
+  const whole = pairs
+    .map(([a, b]) => [byRound[a], byRound[b]])
+    .filter((p): p is [number, number] => p[0] !== undefined && p[1] !== undefined)
+    .map(([a, b]) => Math.sqrt(a * b));
+  return whole.length ? whole : byRound.filter((r): r is number => r !== undefined);
+}
 
 /**
  * One row per scenario, case and server: with `--rounds`, each numeric figure is the median over
@@ -98,8 +120,9 @@ const RATIO_TABLES: readonly (readonly [string, TargetKind, TargetKind])[] = [
 /**
  * Every row, then each service figure divided by the floor's figure from the same run. With
  * `--rounds`, a ratio is taken within each round (floor and service measured minutes apart, in
- * alternating order) and the median of those is shown, with their range. A `baseline` build in
- * the run gets its own ratios to the floor, and the service's to it.
+ * alternating order), rounds are taken in pairs (see pairedRatios) and the median of the pairs is
+ * shown, with the range of the single rounds. A `baseline` build in the run gets its own ratios
+ * to the floor, and the service's to it.
  */
 export function renderMarkdown(rows: Row[]): string {
   const merged = mergeRounds(rows);
@@ -135,15 +158,17 @@ function ratioTable(rows: Row[], merged: Row[], target: TargetKind, reference: T
       s.transport,
       s.label,
       ...RATIOS.map(([k]) => {
-        const ratios = pairs
-          .map(({ of, to }) => [of[k], to[k]] as (number | undefined)[])
-          .filter(([a, b]) => a !== undefined && b)
-          .map(([a, b]) => a! / b!);
-        if (ratios.length === 0) return '';
-        const m = `${median(ratios).toFixed(2)}×`;
-        return ratios.length === 1
+        const byRound: (number | undefined)[] = [];
+        for (const { of, to } of pairs) {
+          const [a, b] = [of[k], to[k]];
+          if (typeof a === 'number' && typeof b === 'number' && b) byRound[of.round ?? 0] = a / b;
+        }
+        const singles = byRound.filter((r): r is number => r !== undefined);
+        if (singles.length === 0) return '';
+        const m = `${median(pairedRatios(Array.from(byRound))).toFixed(2)}×`;
+        return singles.length === 1
           ? m
-          : `${m} (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`;
+          : `${m} (${Math.min(...singles).toFixed(2)}–${Math.max(...singles).toFixed(2)})`;
       }),
     ]);
   }
