@@ -50,3 +50,32 @@ describe('renderMarkdown', () => {
     expect(ratioLine).toContain(`| ${pairs.toFixed(2)}× (0.75–2.00) |`);
   });
 });
+
+describe('the routing table', () => {
+  const row = (scenario: string, label: string, round: number, perSec: number): Row => ({
+    scenario,
+    transport: 'sse',
+    target: 'service',
+    label,
+    perSec,
+    round,
+  });
+
+  it("divides each round's S4 by the same server's S2 over HTTP of that round, not over Kafka", () => {
+    const rows = [
+      row('S2 unicast', '1000 users, http', 0, 100_000),
+      row('S2 unicast', '1000 users, kafka', 0, 50_000),
+      row('S4 routing', '1000 users + 18000 idle, http', 0, 90_000),
+      row('S2 unicast', '1000 users, http', 1, 80_000),
+      row('S4 routing', '1000 users + 18000 idle, http', 1, 80_000),
+    ];
+    const md = renderMarkdown(rows);
+    // Rounds 0.9 and 1.0: one pair, sqrt(0.9).
+    expect(md).toContain(`| sse | service | ${Math.sqrt(0.9).toFixed(2)}× (0.90–1.00) |`);
+  });
+
+  it('is left out of a run without S4', () => {
+    const md = renderMarkdown([row('S2 unicast', '1000 users, http', 0, 1)]);
+    expect(md).not.toContain('S4 ÷ S2');
+  });
+});

@@ -139,7 +139,49 @@ export function renderMarkdown(rows: Row[]): string {
       sections.push(`### ${title} (same run)\n\n${ratioTable(rows, merged, target, reference)}`);
     }
   }
+  const routing = routingTable(rows);
+  if (routing)
+    sections.push(
+      `### S4 ÷ S2: deliveries/s with idle others ÷ without (same server)\n\n${routing}`,
+    );
   return `${sections.join('\n\n')}\n`;
+}
+
+/** The median (over pairs of rounds) and range of per-round ratios, as the ratio tables show them. */
+function ratioCell(byRound: (number | undefined)[]): string {
+  const singles = byRound.filter((r): r is number => r !== undefined);
+  if (singles.length === 0) return '';
+  const m = `${median(pairedRatios(Array.from(byRound))).toFixed(2)}×`;
+  return singles.length === 1
+    ? m
+    : `${m} (${Math.min(...singles).toFixed(2)}–${Math.max(...singles).toFixed(2)})`;
+}
+
+/**
+ * The issue's routing target (S4's throughput at least 0.95x S2's): each server's S4 over its own
+ * S2 of the same round, S2's run over HTTP. Empty unless the run measured both.
+ */
+function routingTable(rows: Row[]): string {
+  const s4s = rows.filter((r) => r.scenario === 'S4 routing' && r.perSec !== undefined);
+  const lines: string[][] = [];
+  const servers = new Map(s4s.map((r) => [`${r.transport} ${r.target}`, r] as const));
+  for (const { transport, target } of servers.values()) {
+    const byRound: (number | undefined)[] = [];
+    for (const r4 of s4s.filter((r) => r.transport === transport && r.target === target)) {
+      const r2 = rows.find(
+        (r) =>
+          r.scenario === 'S2 unicast' &&
+          r.label.endsWith(', http') &&
+          r.transport === transport &&
+          r.target === target &&
+          r.round === r4.round,
+      );
+      if (r2?.perSec) byRound[r4.round ?? 0] = r4.perSec! / r2.perSec;
+    }
+    const cell = ratioCell(byRound);
+    if (cell) lines.push([transport, target, cell]);
+  }
+  return lines.length ? table(['tr', 'server', 'S4 ÷ S2 per s'], lines) : '';
 }
 
 function ratioTable(rows: Row[], merged: Row[], target: TargetKind, reference: TargetKind): string {
@@ -163,12 +205,7 @@ function ratioTable(rows: Row[], merged: Row[], target: TargetKind, reference: T
           const [a, b] = [of[k], to[k]];
           if (typeof a === 'number' && typeof b === 'number' && b) byRound[of.round ?? 0] = a / b;
         }
-        const singles = byRound.filter((r): r is number => r !== undefined);
-        if (singles.length === 0) return '';
-        const m = `${median(pairedRatios(Array.from(byRound))).toFixed(2)}×`;
-        return singles.length === 1
-          ? m
-          : `${m} (${Math.min(...singles).toFixed(2)}–${Math.max(...singles).toFixed(2)})`;
+        return ratioCell(byRound);
       }),
     ]);
   }

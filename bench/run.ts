@@ -81,9 +81,32 @@ const idle = Math.max(10, Math.round(18_000 * scale));
 if (!(ctx.pacedWarmupMs >= 0))
   throw new Error('--paced-warmup must be a number of seconds, 0 or more');
 
+/** One measurement; a failure becomes a row that says so, and the run goes on. */
+async function attempt(
+  name: string,
+  kind: TargetKind,
+  transport: Transport,
+  fn: () => Promise<Row[]>,
+): Promise<Row[]> {
+  try {
+    return await fn();
+  } catch (err) {
+    console.log(`  ${kind} ${transport} ${name} failed: ${(err as Error).message}`);
+    return [
+      {
+        scenario: name,
+        transport,
+        target: kind,
+        label: '',
+        note: `failed: ${(err as Error).message}`,
+      },
+    ];
+  }
+}
+
 async function each(
   name: string,
-  fn: (kind: TargetKind, transport: Transport) => Promise<Row[]>,
+  fn: (kind: TargetKind, transport: Transport, round: number) => Promise<Row[]>,
 ): Promise<Row[]> {
   const rows: Row[] = [];
   if (!scenarios.has(name)) return rows;
@@ -91,23 +114,28 @@ async function each(
   for (let round = 0; round < rounds; round++) {
     for (const transport of transports) {
       for (const kind of roundOrder(targets, round)) {
-        try {
-          const measured = await fn(kind, transport);
-          rows.push(...(rounds > 1 ? measured.map((r) => ({ ...r, round })) : measured));
-        } catch (err) {
-          console.log(`  ${kind} ${transport} ${name} failed: ${(err as Error).message}`);
-          rows.push({
-            scenario: name,
-            transport,
-            target: kind,
-            label: '',
-            note: `failed: ${(err as Error).message}`,
-            round,
-          });
-        }
+        const measured = await attempt(name, kind, transport, () => fn(kind, transport, round));
+        rows.push(...(rounds > 1 ? measured.map((r) => ({ ...r, round })) : measured));
       }
     }
   }
+  return rows;
+}
+
+const s4 = (k: TargetKind, t: Transport) =>
+  unicast(ctx, k, t, {
+    scenario: 'S4 routing',
+    via: 'http',
+    label: `${active} users + ${idle} idle, http`,
+    active,
+    idle,
+    mode: 'closed',
+  });
+
+/** Runs measurements one after another (never two servers at once), their rows in that order. */
+async function inOrder(parts: (() => Promise<Row[]>)[]): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (const part of parts) rows.push(...(await part()));
   return rows;
 }
 
@@ -141,25 +169,35 @@ async function main(): Promise<void> {
   const vias = list(values.via).filter((v) => v === 'http' || (v === 'kafka' && kafkaOn)) as (
     'http' | 'kafka'
   )[];
+  // S4 is read against S2 (deliveries/s with idle others ÷ without), so with both in the run each
+  // server's S4 runs beside its S2, in alternating order: run last, minutes after S2, S4 measured
+  // the machine's drift as well (the floor's own S4 ÷ S2 0.81–1.28x over rounds-session16's three).
+  const s4BesideS2 = scenarios.has('S2') && scenarios.has('S4') && vias.includes('http');
   try {
     for (const via of vias) {
       // Over Kafka, S2 also drains a backlog: the gateway's own rate (see UnicastOptions.mode).
       for (const mode of via === 'kafka'
         ? (['closed', 'backlog'] as const)
         : (['closed'] as const)) {
+        const s2 = (k: TargetKind, t: Transport) =>
+          unicast(ctx, k, t, {
+            scenario: 'S2 unicast',
+            via,
+            label: `${active} users, ${via}${mode === 'backlog' ? ' backlog' : ''}`,
+            active,
+            idle: 0,
+            mode,
+          });
         rows.push(
-          ...(await each('S2', (k, t) =>
-            via === 'kafka' && t !== transports[0]
-              ? Promise.resolve([])
-              : unicast(ctx, k, t, {
-                  scenario: 'S2 unicast',
-                  via,
-                  label: `${active} users, ${via}${mode === 'backlog' ? ' backlog' : ''}`,
-                  active,
-                  idle: 0,
-                  mode,
-                }),
-          )),
+          ...(await each('S2', (k, t, round) => {
+            if (via === 'kafka') return t === transports[0] ? s2(k, t) : Promise.resolve([]);
+            if (!s4BesideS2) return s2(k, t);
+            const both = [
+              () => attempt('S2', k, t, () => s2(k, t)),
+              () => attempt('S4', k, t, () => s4(k, t)),
+            ];
+            return inOrder(round % 2 ? both.reverse() : both);
+          })),
         );
       }
     }
@@ -183,18 +221,7 @@ async function main(): Promise<void> {
   } finally {
     await broker?.destroy();
   }
-  rows.push(
-    ...(await each('S4', (k, t) =>
-      unicast(ctx, k, t, {
-        scenario: 'S4 routing',
-        via: 'http',
-        label: `${active} users + ${idle} idle, http`,
-        active,
-        idle,
-        mode: 'closed',
-      }),
-    )),
-  );
+  if (!s4BesideS2) rows.push(...(await each('S4', (k, t) => s4(k, t))));
   rows.push(
     ...(await each('S5', (k, t) => s5Broadcast(ctx, k, t, Number(values['broadcast-rate'])))),
   );
