@@ -41,8 +41,8 @@ export interface Row {
   kernelPct?: number;
   /**
    * CPU seconds per 1 000 deliveries of every other process over the phase (load generator,
-   * publisher, broker): doing much the same work in every phase, they show the machine slowing down or
-   * speeding up through a run, and the server's own figure moves with theirs.
+   * publisher, broker): doing much the same work in every phase, they show the machine slowing
+   * down or speeding up through a run, and the server's own figure moves with theirs.
    */
   restCpuPer1k?: number;
   rssBeforeMb?: number;
