@@ -151,7 +151,7 @@ export function renderMarkdown(rows: Row[]): string {
 function ratioCell(byRound: (number | undefined)[]): string {
   const singles = byRound.filter((r): r is number => r !== undefined);
   if (singles.length === 0) return '';
-  const m = `${median(pairedRatios(Array.from(byRound))).toFixed(2)}×`;
+  const m = `${median(pairedRatios(byRound)).toFixed(2)}×`;
   return singles.length === 1
     ? m
     : `${m} (${Math.min(...singles).toFixed(2)}–${Math.max(...singles).toFixed(2)})`;
