@@ -1,6 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import { threadsCpu } from './machine.js';
 import { median } from './report.js';
 import type { ServerProcess } from './server-process.js';
 import { comparedTargets, roundOrder, startTarget, type TargetKind } from './targets.js';
@@ -32,17 +32,7 @@ interface Reading {
 }
 
 function read(server: ServerProcess): Reading {
-  const { pid } = server;
-  let cpuNs = 0;
-  for (const task of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      // The first field is the time the thread has spent on a CPU, in nanoseconds.
-      cpuNs += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
-    } catch {
-      // A worker thread that ended between the listing and the read.
-    }
-  }
-  return { cpuNs, wakeUps: server.switches().sleeps };
+  return { cpuNs: threadsCpu(server.pid) * 1e9, wakeUps: server.switches().sleeps };
 }
 
 async function measure(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { machineCpu, machineNote, machineSince } from './machine.js';
+import { machineCpu, machineNote, machineSince, schedstatNs, threadsCpu } from './machine.js';
 
 // /proc/stat's layout: user nice system idle iowait irq softirq steal guest guest_nice, in ticks.
 const stat = (user: number, idle: number, steal: number) =>
@@ -20,5 +20,23 @@ describe('machineNote', () => {
     const phase = machineSince(machineCpu(stat(100, 100, 0)), machineCpu(stat(250, 140, 10)));
     const note = machineNote(phase, 2000, [{ name: 'broker', cpu: 0.5 }]);
     expect(note).toBe('machine 75 % busy, 5 % stolen, broker 0.25 s CPU/1k');
+  });
+});
+
+describe('threadsCpu', () => {
+  it('reads the on-CPU nanoseconds of a schedstat line, and refuses another line', () => {
+    expect(schedstatNs('599835 1200 3\n')).toBe(599835);
+    expect(() => schedstatNs('cpu 1 2\n')).toThrow('not a schedstat line');
+  });
+
+  it('counts this process running: its figure grows by at least the CPU it just spent', () => {
+    const before = threadsCpu(process.pid);
+    const cpu0 = process.cpuUsage();
+    for (let end = performance.now() + 30; performance.now() < end;);
+    const spent = process.cpuUsage(cpu0);
+    const grew = threadsCpu(process.pid) - before;
+    // cpuUsage counts in microseconds from getrusage, which can lag schedstat by a tick.
+    expect(grew).toBeGreaterThan((spent.user + spent.system) / 1e6 - 0.011);
+    expect(grew).toBeGreaterThan(0.02);
   });
 });

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** Clock ticks per second of /proc's CPU times (USER_HZ, 100 on every Linux this runs on). */
 const TICKS_PER_SECOND = 100;
@@ -9,6 +9,31 @@ export function processCpu(pid: number): { user: number; system: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return { user: Number(f[11]) / TICKS_PER_SECOND, system: Number(f[12]) / TICKS_PER_SECOND };
+}
+
+/**
+ * A process's CPU seconds so far to the nanosecond: the sum over its threads of the time each
+ * has run (/proc/<pid>/task/<tid>/schedstat's first field). /proc/<pid>/stat counts in 10 ms
+ * ticks, a tenth of what a server spends in a one-second slice at 2 000 deliveries/s. A thread
+ * that ended takes its time with it: Node's threads live as long as the process.
+ */
+export function threadsCpu(pid: number): number {
+  let ns = 0;
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += schedstatNs(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8'));
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return ns / 1e9;
+}
+
+/** schedstat's fields: on-CPU time (ns), time waiting to run (ns), timeslices run. */
+export function schedstatNs(text: string): number {
+  const ns = Number(text.split(' ', 1)[0]);
+  if (!Number.isFinite(ns)) throw new Error(`not a schedstat line: ${text}`);
+  return ns;
 }
 
 /** The whole machine's CPU seconds so far, summed over its cores (/proc/stat's `cpu` line). */
