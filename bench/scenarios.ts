@@ -243,7 +243,7 @@ export async function s1Idle(ctx: BenchContext, kind: TargetKind, transport: Tra
   return rows;
 }
 
-async function publisherFor(server: ServerProcess): Promise<HttpPublisher> {
+export async function publisherFor(server: ServerProcess): Promise<HttpPublisher> {
   const token = await signToken(BENCH_SECRET, {
     sub: 'bench-publisher',
     scope: PUBLISH_SCOPE,
@@ -256,7 +256,7 @@ async function publisherFor(server: ServerProcess): Promise<HttpPublisher> {
  * Sends one notification to each active user until all have one: JIT warm-up and a readiness
  * barrier (for Kafka it also waits out the consumer group's first join).
  */
-async function warmUp(
+export async function warmUp(
   pool: ClientPool,
   send: (from: number, size: number) => Promise<number>,
   active: string[],
