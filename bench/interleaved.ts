@@ -139,8 +139,7 @@ async function slice(t: Target, seq: number): Promise<{ slice: Slice; hist: Hist
  * its own target's, and with three targets each follows each of the other two equally often.
  * Reversing whole slots (the main bench's roundOrder) put a target after itself every other
  * slot, its code and data still in the caches: in an A/A run the build that did read 0.94x the
- * other's p50. In one fixed order, the service that always followed an identical build read 0.87x
- * (0.82-0.95) that build's CPU per delivery, which always followed the floor.
+ * other's p50. This order does not remove the start-order effect described at `targets`.
  */
 function slotOrder<T>(targets: readonly T[], slot: number): readonly T[] {
   return slot % 2 ? [targets[0], ...targets.slice(1).reverse()] : targets;

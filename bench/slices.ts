@@ -27,7 +27,7 @@ export interface SliceRatio {
 
 export type SliceFigure = 'cpuPer1k' | 'p50' | 'p99';
 
-export const sliceFigure = (s: Slice, figure: SliceFigure): number =>
+const sliceFigure = (s: Slice, figure: SliceFigure): number =>
   figure === 'cpuPer1k' ? (s.cpu / s.delivered) * 1000 : s[figure];
 
 /**
